@@ -1,0 +1,1 @@
+"""Runnable pyfly-ws examples: ``pyfly-ws run examples.echo`` (or feed, rooms, chat)."""

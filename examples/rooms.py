@@ -1,0 +1,44 @@
+"""Rooms: clients in the same room see each other's messages, as JSON.
+
+    pyfly-ws run examples.rooms
+    # ws://127.0.0.1:8000/ws/rooms/lobby               anonymous member of "lobby"
+    # ws://127.0.0.1:8000/ws/rooms/lobby/members/7     member 7 ({member_id:int} is an int)
+
+Each text message is published to the room as
+``{"room": "lobby", "from": 7, "text": "hi"}`` (``"from": null`` when anonymous).
+On joining, a client first receives ``{"room": ..., "joined": <member or null>, "members": <count>}``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from examples.fanout import FanOut
+from pyfly_ws import WebSocketSession, request_mapping, rest_controller, websocket_mapping
+
+
+@rest_controller
+@request_mapping("/ws/rooms")
+class RoomsController:
+    """Keeps one fan-out group per room id."""
+
+    def __init__(self) -> None:
+        self.rooms: defaultdict[str, FanOut] = defaultdict(FanOut)
+
+    @websocket_mapping("/{room_id}")
+    async def join(self, session: WebSocketSession) -> None:
+        await self._serve(session, session.path_params["room_id"], None)
+
+    @websocket_mapping("/{room_id}/members/{member_id:int}")
+    async def join_as(self, session: WebSocketSession) -> None:
+        await self._serve(session, session.path_params["room_id"], session.path_params["member_id"])
+
+    async def _serve(self, session: WebSocketSession, room_id: str, member: int | None) -> None:
+        await session.accept()
+        room = self.rooms[room_id]
+        async with room.member(session):
+            room.publish({"room": room_id, "joined": member, "members": len(room)})
+            async for text in session.iter_text():
+                room.publish({"room": room_id, "from": member, "text": text})
+        if not room:
+            self.rooms.pop(room_id, None)

@@ -1,0 +1,60 @@
+"""pyfly-ws: controller-based WebSocket endpoints for any ASGI framework."""
+
+from __future__ import annotations
+
+from .adapter import Adapter
+from .app import create_app
+from .close_codes import CloseCode
+from .connection import Connection, Handshake
+from .container import Container, ResolutionError
+from .datastructures import Headers, QueryParams
+from .discovery import ControllerSource, discover
+from .endpoint import Endpoint
+from .exceptions import (
+    AdapterNotFoundError,
+    AdapterUnavailableError,
+    ConfigurationError,
+    InvalidPayloadError,
+    MessageTypeError,
+    SessionClosedError,
+    WebSocketDisconnect,
+    WebSocketError,
+    WebSocketStateError,
+)
+from .handler import WebSocketHandler
+from .mapping import controller, request_mapping, rest_controller, websocket_mapping
+from .session import JSONMode, SessionState, WebSocketSession
+
+__all__ = [
+    "Adapter",
+    "AdapterNotFoundError",
+    "AdapterUnavailableError",
+    "CloseCode",
+    "ConfigurationError",
+    "Connection",
+    "Container",
+    "ControllerSource",
+    "Endpoint",
+    "Handshake",
+    "Headers",
+    "InvalidPayloadError",
+    "JSONMode",
+    "MessageTypeError",
+    "QueryParams",
+    "ResolutionError",
+    "SessionClosedError",
+    "SessionState",
+    "WebSocketDisconnect",
+    "WebSocketError",
+    "WebSocketHandler",
+    "WebSocketSession",
+    "WebSocketStateError",
+    "controller",
+    "create_app",
+    "discover",
+    "request_mapping",
+    "rest_controller",
+    "websocket_mapping",
+]
+
+__version__ = "0.1.0"

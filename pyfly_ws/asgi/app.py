@@ -1,0 +1,96 @@
+"""``PyflyASGIApp``: a framework-free ASGI application that routes WebSocket endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from ..adapter import ASGIApp, Receive, Scope, Send
+from ..endpoint import Endpoint
+from ..lifecycle import logger, refuse
+from .connection import ASGIConnection
+
+__all__ = ["PyflyASGIApp"]
+
+Hook = Callable[[], Awaitable[None] | None]
+
+
+class PyflyASGIApp:
+    """Serves endpoints over plain ASGI; anything else goes to ``fallback`` if given.
+
+    Without a fallback, an unknown WebSocket path is refused (HTTP 403), a plain
+    HTTP request to an endpoint's path gets 426 Upgrade Required and any other
+    HTTP request 404. ``on_startup`` and ``on_shutdown`` hooks (sync or async)
+    run in the ASGI lifespan; with a fallback, the lifespan is the fallback's.
+    """
+
+    def __init__(
+        self,
+        endpoints: Sequence[Endpoint],
+        *,
+        fallback: ASGIApp | None = None,
+        on_startup: Sequence[Hook] = (),
+        on_shutdown: Sequence[Hook] = (),
+    ) -> None:
+        self.endpoints = tuple(endpoints)
+        self.fallback = fallback
+        self.on_startup = tuple(on_startup)
+        self.on_shutdown = tuple(on_shutdown)
+
+    def match(self, path: str) -> tuple[Endpoint, dict[str, Any]] | None:
+        """The endpoint serving ``path`` and its converted parameters, or ``None``."""
+        for endpoint in self.endpoints:
+            params = endpoint.template.match(path)
+            if params is not None:
+                return endpoint, params
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "websocket":
+            found = self.match(scope["path"])
+            if found is not None:
+                await found[0].run(ASGIConnection(scope, receive, send), found[1])
+            elif self.fallback is not None:
+                await self.fallback(scope, receive, send)
+            else:
+                await refuse(None, ASGIConnection(scope, receive, send), "no endpoint at this path")
+        elif self.fallback is not None:
+            await self.fallback(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "http":
+            await self._http(scope, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                hooks, done = self.on_startup, "lifespan.startup"
+            elif message["type"] == "lifespan.shutdown":
+                hooks, done = self.on_shutdown, "lifespan.shutdown"
+            else:
+                continue
+            try:
+                for hook in hooks:
+                    result = hook()
+                    if result is not None:
+                        await result
+            except Exception as exc:
+                logger.error("%s hook failed", done, exc_info=True)
+                await send({"type": f"{done}.failed", "message": repr(exc)})
+                if done == "lifespan.startup":
+                    return
+            else:
+                await send({"type": f"{done}.complete"})
+            if done == "lifespan.shutdown":
+                return
+
+    async def _http(self, scope: Scope, send: Send) -> None:
+        if self.match(scope["path"]) is not None:
+            status, body, extra = 426, b"Upgrade Required: this is a WebSocket endpoint\n", [(b"upgrade", b"websocket")]
+        else:
+            status, body, extra = 404, b"Not Found\n", []
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers + extra})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,81 @@
+"""``ASGIConnection``: the reference :class:`~pyfly_ws.connection.Connection`, over plain ASGI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..adapter import Receive, Scope, Send
+from ..close_codes import CloseCode
+from ..connection import Handshake, RawHeaders
+from ..exceptions import WebSocketDisconnect
+
+__all__ = ["ASGIConnection"]
+
+
+class ASGIConnection:
+    """One ASGI ``websocket`` connection, spoken to directly through ``receive`` and ``send``."""
+
+    __slots__ = ("handshake", "_receive", "_send", "_connected", "_gone")
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.handshake = Handshake.from_scope(scope)
+        self._receive = receive
+        self._send = send
+        self._connected = False
+        self._gone: WebSocketDisconnect | None = None
+
+    async def _await_connect(self) -> None:
+        """Read the ``websocket.connect`` event that opens every ASGI WebSocket."""
+        if self._connected:
+            return
+        message = await self._receive()
+        if message["type"] == "websocket.disconnect":
+            raise self._disconnected(message)
+        self._connected = True
+
+    def _disconnected(self, message: Any) -> WebSocketDisconnect:
+        self._gone = WebSocketDisconnect(message.get("code", CloseCode.NO_STATUS), message.get("reason") or "")
+        return self._gone
+
+    async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
+        await self._await_connect()
+        await self._send_or_gone({"type": "websocket.accept", "subprotocol": subprotocol, "headers": list(headers)})
+
+    async def receive(self) -> str | bytes:
+        if self._gone is not None:
+            raise WebSocketDisconnect(self._gone.code, self._gone.reason)
+        message = await self._receive()
+        kind = message["type"]
+        if kind == "websocket.receive":
+            text = message.get("text")
+            if text is not None:
+                return text  # type: ignore[no-any-return]
+            return message.get("bytes") or b""
+        if kind == "websocket.disconnect":
+            raise self._disconnected(message)
+        raise RuntimeError(f"unexpected ASGI message {kind!r} on a WebSocket")
+
+    async def send(self, data: str | bytes) -> None:
+        if self._gone is not None:
+            raise WebSocketDisconnect(self._gone.code, self._gone.reason)
+        if type(data) is str:
+            await self._send_or_gone({"type": "websocket.send", "text": data})
+        else:
+            await self._send_or_gone({"type": "websocket.send", "bytes": data})
+
+    async def close(self, code: int, reason: str) -> None:
+        if self._gone is not None:
+            return
+        try:
+            await self._await_connect()
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+        except (OSError, WebSocketDisconnect):
+            pass
+
+    async def _send_or_gone(self, message: dict[str, Any]) -> None:
+        try:
+            await self._send(message)
+        except OSError as exc:
+            # ASGI servers raise an OSError subclass when the client has gone.
+            self._gone = WebSocketDisconnect(CloseCode.ABNORMAL, "")
+            raise self._gone from exc

@@ -1,0 +1,144 @@
+"""The ``pyfly-ws`` command: serve a module's controllers, or list their routes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from .adapter import Adapter
+from .app import create_app
+from .config import choose_adapter, load_adapter
+from .discovery import discover
+from .endpoint import Endpoint
+from .exceptions import ConfigurationError
+from .servers import SERVERS, run_server
+
+__all__ = ["CommandError", "main"]
+
+
+class CommandError(Exception):
+    """A problem the command reports in one line, without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``pyfly-ws``; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.command(args))
+    except CommandError as exc:
+        print(f"pyfly-ws: {exc}", file=sys.stderr)
+        return 2
+    except ConfigurationError as exc:
+        print(f"pyfly-ws: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pyfly-ws", description="Serve controller-based WebSocket endpoints.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="serve the controllers of a module (or the app it names)")
+    run.add_argument("target", metavar="MODULE[:ATTR]", help="e.g. examples.chat, or myapp.main:app")
+    run.add_argument("--adapter", help="asgi, starlette, litestar, quart, or an installed third-party name")
+    run.add_argument("--server", choices=sorted(SERVERS), default="uvicorn", help="ASGI server (default: uvicorn)")
+    run.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    run.set_defaults(command=_run)
+
+    routes = commands.add_parser("routes", help="list every WebSocket endpoint of a module")
+    routes.add_argument("target", metavar="MODULE[:ATTR]")
+    routes.add_argument("--adapter", help="the adapter to report (default: as create_app would choose)")
+    routes.set_defaults(command=_routes)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    target, name = load_target(args.target)
+    if _is_app(target):
+        app, endpoints, adapter_text = target, _endpoints_of(target), "its own"
+    else:
+        endpoints = discover(target)
+        adapter = _adapter(args.adapter)
+        app = create_app(target, adapter)
+        adapter_text = adapter.name
+    if not endpoints and not _is_app(target):
+        raise CommandError(f"{name} has no WebSocket endpoints (no @websocket_mapping on a controller class)")
+    base = f"{args.host}:{args.port}"
+    print(f"pyfly-ws: serving {name} ({adapter_text} adapter) on {args.server} at http://{base}", flush=True)
+    for endpoint in endpoints:
+        print(f"  ws://{base}{endpoint.path}    {endpoint.qualname}", flush=True)
+    print("  (press Ctrl+C to stop)", flush=True)
+    run_server(args.server, app, args.host, args.port)
+    return 0
+
+
+def _routes(args: argparse.Namespace) -> int:
+    target, name = load_target(args.target)
+    if _is_app(target):
+        raise CommandError(f"{name} is an application; name the module (or source) that holds the controllers")
+    endpoints = discover(target)
+    adapter_name, origin = choose_adapter(args.adapter)
+    load_adapter(adapter_name)
+    rows = [(e.path, e.qualname) for e in endpoints]
+    width = max([len("PATH"), *(len(path) for path, _ in rows)])
+    method_width = max([len("CONTROLLER.METHOD"), *(len(q) for _, q in rows)])
+    print(f"{'PATH':<{width}}  {'CONTROLLER.METHOD':<{method_width}}  ADAPTER")
+    for path, qualname in rows:
+        print(f"{path:<{width}}  {qualname:<{method_width}}  {adapter_name} ({origin})")
+    if not rows:
+        print(f"(no WebSocket endpoints in {name})")
+    return 0
+
+
+def load_target(spec: str) -> tuple[Any, str]:
+    """Import ``module`` or ``module:attr``; the working directory is importable, as with uvicorn."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name:
+        raise CommandError(f"{spec!r} is not a module name")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module: ModuleType = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(f"{exc.name}.")):
+            raise CommandError(f"no module named {module_name!r} (is the working directory right?)") from None
+        raise CommandError(f"importing {module_name!r} failed: {_one_line(exc)}") from None
+    except Exception as exc:
+        raise CommandError(f"importing {module_name!r} failed: {_one_line(exc)}") from None
+    if not attr:
+        return module, module_name
+    target: Any = module
+    for part in attr.split("."):
+        if not hasattr(target, part):
+            raise CommandError(f"{module_name!r} has no attribute {attr!r}")
+        target = getattr(target, part)
+    return target, spec
+
+
+def _adapter(name: str | None) -> Adapter:
+    return load_adapter(choose_adapter(name)[0])
+
+
+def _is_app(target: object) -> bool:
+    """An ASGI application: an instance whose call takes (scope, receive, send), not a class or module."""
+    return callable(target) and not isinstance(target, type | ModuleType)
+
+
+def _endpoints_of(app: object) -> list[Endpoint]:
+    endpoints = getattr(app, "endpoints", None)
+    return list(endpoints) if isinstance(endpoints, list | tuple) else []
+
+
+def _one_line(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"

@@ -1,0 +1,90 @@
+"""The contract between the core and an adapter, for one WebSocket connection.
+
+An adapter wraps its framework's socket in a :class:`Connection`; the core's
+:class:`~pyfly_ws.WebSocketSession` implements the whole public API on top of
+it, so every adapter behaves the same. The reference implementation over plain
+ASGI is :class:`pyfly_ws.asgi.ASGIConnection`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["Connection", "Handshake", "RawHeaders"]
+
+RawHeaders = Sequence[tuple[bytes, bytes]]
+"""Header pairs as they travel in ASGI: lower-case names, raw bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """The facts of the opening handshake, as the client sent them."""
+
+    path: str
+    """The request path, percent-decoded, including any root path the app is mounted under."""
+    query_string: bytes
+    """The raw query string, without the ``?``."""
+    headers: RawHeaders
+    """The handshake headers."""
+    client: tuple[str, int] | None
+    """The peer's ``(host, port)``, when the server knows it."""
+    subprotocols: tuple[str, ...]
+    """The subprotocols the client offered, in its order of preference."""
+
+    @classmethod
+    def from_scope(cls, scope: Mapping[str, Any]) -> Handshake:
+        """Read the facts from an ASGI ``websocket`` scope."""
+        client = scope.get("client")
+        return cls(
+            path=scope.get("path", "/"),
+            query_string=scope.get("query_string", b""),
+            headers=scope.get("headers", ()),
+            client=(str(client[0]), int(client[1])) if client else None,
+            subprotocols=tuple(scope.get("subprotocols", ())),
+        )
+
+
+@runtime_checkable
+class Connection(Protocol):
+    """One WebSocket connection, as an adapter presents it to the core.
+
+    The core calls these members in a valid order only (it keeps the state
+    machine), so an implementation translates and need not check state.
+    """
+
+    @property
+    def handshake(self) -> Handshake:
+        """The facts of the opening handshake."""
+        ...
+
+    async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
+        """Complete the handshake, choosing ``subprotocol`` and adding ``headers`` to the response.
+
+        Raises :class:`~pyfly_ws.WebSocketDisconnect` if the client left before it.
+        """
+        ...
+
+    async def receive(self) -> str | bytes:
+        """Wait for the next message: ``str`` for a text frame, ``bytes`` for a binary one.
+
+        Raises :class:`~pyfly_ws.WebSocketDisconnect` (with the peer's close
+        code and reason) once the peer is gone, including when the framework
+        signals it by cancelling the handler.
+        """
+        ...
+
+    async def send(self, data: str | bytes) -> None:
+        """Send one message: a text frame for ``str``, a binary frame for ``bytes``.
+
+        Raises :class:`~pyfly_ws.WebSocketDisconnect` if the peer is gone.
+        """
+        ...
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close with ``code`` and ``reason``; before accept, refuse the handshake (HTTP 403).
+
+        Never raises because the peer is already gone.
+        """
+        ...

@@ -1,0 +1,118 @@
+"""Discovery: from a controller source to a sorted, checked list of :class:`Endpoint`.
+
+A source is anything that yields controller classes and resolves them: the
+built-in :class:`Container`, any object with ``controllers()`` and
+``resolve(cls)`` (a PyFly application context fits), a class, a module, a
+module name to scan, or a list mixing these.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Any, Protocol, runtime_checkable
+
+from .container import Container
+from .endpoint import Endpoint, LazyController
+from .exceptions import ConfigurationError
+from .paths import PathTemplate, join_paths
+
+__all__ = ["ControllerSource", "as_source", "discover", "mapped_methods"]
+
+
+@runtime_checkable
+class ControllerSource(Protocol):
+    """Where controllers come from, and how an instance of one is obtained."""
+
+    def controllers(self) -> Iterable[type]:
+        """The controller classes to search for mapped methods."""
+        ...
+
+    def resolve(self, cls: type) -> Any:
+        """An instance of ``cls`` (or an awaitable of one); called once, on first connection."""
+        ...
+
+
+def as_source(source: object) -> ControllerSource:
+    """Turn any accepted form of source into a :class:`ControllerSource`."""
+    if isinstance(source, ControllerSource) and not isinstance(source, type):
+        return source
+    items: Iterable[object]
+    if isinstance(source, str | type | ModuleType):
+        items = [source]
+    elif isinstance(source, Iterable):
+        items = source
+    else:
+        raise TypeError(
+            "a controller source is a Container, an object with controllers() and resolve(), "
+            f"a class, a module, a module name, or a list of these; got {type(source).__name__}"
+        )
+    container = Container()
+    for item in items:
+        if isinstance(item, type):
+            container.register(item)
+        elif isinstance(item, str | ModuleType):
+            container.scan(item)
+        else:
+            raise TypeError(f"cannot take controllers from {item!r}: expected a class, a module or a module name")
+    return container
+
+
+def mapped_methods(cls: type) -> list[tuple[str, str]]:
+    """``(method name, mapping path)`` for each WebSocket method of ``cls``, inherited ones included.
+
+    A subclass that overrides a mapped method without the decorator unmaps it.
+    """
+    seen: set[str] = set()
+    found: list[tuple[str, str]] = []
+    for klass in cls.__mro__:
+        for name, value in vars(klass).items():
+            if name in seen:
+                continue
+            seen.add(name)
+            func = getattr(value, "__func__", value)
+            mapping = getattr(func, "__pyfly_ws_mapping__", None)
+            if not isinstance(mapping, dict):
+                continue
+            if not inspect.iscoroutinefunction(func):
+                raise ConfigurationError(
+                    f"{cls.__qualname__}.{name} is mapped as a WebSocket endpoint; make it `async def`"
+                )
+            found.append((name, str(mapping.get("path", ""))))
+    return found
+
+
+def discover(source: object) -> list[Endpoint]:
+    """Every endpoint of every controller in ``source``, most specific path first."""
+    resolved = as_source(source)
+    endpoints: list[Endpoint] = []
+    seen_controllers: set[type] = set()
+    for cls in resolved.controllers():
+        if cls in seen_controllers:
+            continue
+        seen_controllers.add(cls)
+        base = getattr(cls, "__pyfly_request_mapping__", "") or ""
+        lazy = LazyController(resolved.resolve, cls)
+        for method, sub_path in mapped_methods(cls):
+            path = join_paths(str(base), sub_path)
+            endpoints.append(Endpoint(path, PathTemplate(path), cls, method, lazy))
+    _check_overlaps(endpoints)
+    endpoints.sort(key=lambda e: e.template.specificity)
+    return endpoints
+
+
+def _check_overlaps(endpoints: list[Endpoint]) -> None:
+    by_shape: dict[tuple[str, ...], Endpoint] = {}
+    for endpoint in endpoints:
+        other = by_shape.setdefault(endpoint.template.shape, endpoint)
+        if other is endpoint:
+            continue
+        if other.path == endpoint.path:
+            raise ConfigurationError(
+                f"duplicate WebSocket path {endpoint.path!r}: mapped by {other.qualname} and {endpoint.qualname}"
+            )
+        raise ConfigurationError(
+            f"WebSocket paths {other.path!r} ({other.qualname}) and {endpoint.path!r} ({endpoint.qualname}) "
+            "differ only in parameter names or types, so one would hide the other"
+        )

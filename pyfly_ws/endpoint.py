@@ -1,0 +1,81 @@
+"""``Endpoint``: one mapped method, with its full path, ready for an adapter to route."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from .connection import Connection
+from .lifecycle import refuse, run_session
+from .paths import PathTemplate
+
+__all__ = ["Endpoint", "LazyController"]
+
+_UNSET: Any = object()
+
+
+class LazyController:
+    """Resolves one controller through its source on first use, exactly once."""
+
+    __slots__ = ("_resolve", "controller", "_instance", "_lock")
+
+    def __init__(self, resolve: Any, controller: type) -> None:
+        self._resolve = resolve
+        self.controller = controller
+        self._instance: Any = _UNSET
+        self._lock: anyio.Lock | None = None
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the controller was already built."""
+        return self._instance is not _UNSET
+
+    async def get(self) -> Any:
+        """The controller instance; the first callers wait while one of them builds it."""
+        if self._instance is not _UNSET:
+            return self._instance
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:
+            if self._instance is _UNSET:
+                instance = self._resolve(self.controller)
+                if isinstance(instance, Awaitable):
+                    instance = await instance
+                self._instance = instance
+        return self._instance
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Endpoint:
+    """A WebSocket endpoint: full path, parsed template, and the method that serves it."""
+
+    path: str
+    """The normalised full path: base path + mapping path."""
+    template: PathTemplate
+    """The parsed path, which checks and converts parameters."""
+    controller: type
+    """The controller class."""
+    method: str
+    """The name of the mapped method on the controller."""
+    resolver: LazyController = field(repr=False)
+    """Builds the controller lazily, shared by every endpoint of the same controller."""
+
+    @property
+    def qualname(self) -> str:
+        """``Controller.method``, as logs and ``pyfly-ws routes`` name it."""
+        return f"{self.controller.__qualname__}.{self.method}"
+
+    async def serve(self, connection: Connection, raw_params: Mapping[str, str]) -> None:
+        """Run one connection whose path parameters a framework router captured as strings."""
+        params = self.template.convert(raw_params) if self.template.params else {}
+        if params is None:
+            await refuse(self, connection, "path parameters do not match their types")
+            return
+        await run_session(self, connection, params)
+
+    async def run(self, connection: Connection, path_params: Mapping[str, Any]) -> None:
+        """Run one connection whose path parameters are already converted."""
+        await run_session(self, connection, path_params)

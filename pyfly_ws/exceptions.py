@@ -1,0 +1,88 @@
+"""The exceptions pyfly-ws raises, the same on every adapter."""
+
+from __future__ import annotations
+
+from .close_codes import CloseCode
+
+__all__ = [
+    "AdapterNotFoundError",
+    "AdapterUnavailableError",
+    "ConfigurationError",
+    "InvalidPayloadError",
+    "MessageTypeError",
+    "SessionClosedError",
+    "WebSocketDisconnect",
+    "WebSocketError",
+    "WebSocketStateError",
+]
+
+
+class WebSocketError(Exception):
+    """Base class of every pyfly-ws error raised while serving a session."""
+
+
+class WebSocketDisconnect(WebSocketError):
+    """The peer is gone: raised by every ``receive_*`` once the connection ended.
+
+    ``code`` is the close code the peer sent (1005 when it sent none, 1006 when
+    the connection dropped without a close frame) and ``reason`` its reason.
+    An uncaught ``WebSocketDisconnect`` ends the handler normally.
+    """
+
+    def __init__(self, code: int = CloseCode.NO_STATUS, reason: str = "") -> None:
+        self.code = int(code)
+        self.reason = reason
+        super().__init__(code, reason)
+
+    def __str__(self) -> str:
+        text = f"WebSocket closed with code {self.code}"
+        return f"{text}: {self.reason}" if self.reason else text
+
+
+class SessionClosedError(WebSocketDisconnect):
+    """A send or receive on a session that is already closed.
+
+    A subclass of :class:`WebSocketDisconnect`, so code that already treats a
+    vanished peer as the end of the conversation handles this too.
+    """
+
+    def __init__(self, operation: str, code: int, reason: str = "") -> None:
+        super().__init__(code, reason)
+        self.operation = operation
+
+    def __str__(self) -> str:
+        return f"cannot {self.operation}: the WebSocket session is closed (code {self.code})"
+
+
+class WebSocketStateError(WebSocketError, RuntimeError):
+    """An operation that the session's current state does not allow, e.g. receiving before accept."""
+
+
+class ProtocolCloseError(WebSocketError):
+    """An error that, left uncaught by the handler, closes the session with ``close_code``."""
+
+    close_code: int = CloseCode.INTERNAL_ERROR
+
+
+class MessageTypeError(ProtocolCloseError, TypeError):
+    """A text message arrived where bytes were expected, or the reverse (close 1003 if uncaught)."""
+
+    close_code = CloseCode.UNSUPPORTED_DATA
+
+
+class InvalidPayloadError(ProtocolCloseError, ValueError):
+    """A message was not valid JSON or UTF-8 (close 1007 if uncaught)."""
+
+    close_code = CloseCode.INVALID_PAYLOAD
+
+
+class ConfigurationError(WebSocketError, ValueError):
+    """Controllers, paths or options that cannot be served as declared."""
+
+
+class AdapterNotFoundError(ConfigurationError, LookupError):
+    """No adapter is installed under the requested name."""
+
+
+class AdapterUnavailableError(ConfigurationError, ImportError):
+    """The adapter is known, but the framework it needs is not installed."""

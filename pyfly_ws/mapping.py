@@ -1,0 +1,103 @@
+"""The mapping decorators: they attach metadata and return the object unchanged.
+
+The attribute names are the ones PyFly uses, so PyFly controllers are found
+unchanged: ``__pyfly_stereotype__`` and ``__pyfly_request_mapping__`` on the
+class, ``__pyfly_ws_mapping__`` on each WebSocket method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast, overload
+
+__all__ = [
+    "CONTROLLER_STEREOTYPES",
+    "StereotypeDecorator",
+    "controller",
+    "request_mapping",
+    "rest_controller",
+    "websocket_mapping",
+]
+
+T = TypeVar("T", bound=type)
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTROLLER_STEREOTYPES = frozenset({"controller", "rest_controller"})
+"""The stereotypes whose classes are searched for WebSocket endpoints."""
+
+
+def _check_path(path: object, decorator: str) -> str:
+    if not isinstance(path, str):
+        raise TypeError(f"@{decorator} takes a path string, got {type(path).__name__}")
+    return path
+
+
+def request_mapping(path: str) -> Callable[[T], T]:
+    """Set the base path that every mapped method of the class is served under."""
+    base = _check_path(path, "request_mapping")
+
+    def decorate(cls: T) -> T:
+        if not isinstance(cls, type):
+            raise TypeError("@request_mapping decorates a class")
+        cls.__pyfly_request_mapping__ = base  # type: ignore[attr-defined]
+        return cls
+
+    return decorate
+
+
+@overload
+def websocket_mapping(path: F) -> F: ...
+@overload
+def websocket_mapping(path: str = "") -> Callable[[F], F]: ...
+def websocket_mapping(path: str | F = "") -> F | Callable[[F], F]:
+    """Mark a controller method as a WebSocket endpoint served at base path + ``path``.
+
+    The method takes one argument, the :class:`~pyfly_ws.WebSocketSession`, and
+    owns the whole conversation: accept, messages, close. Usable bare
+    (``@websocket_mapping``) or called (``@websocket_mapping("/chat")``).
+    """
+    if callable(path):
+        return websocket_mapping("")(path)
+    route = _check_path(path, "websocket_mapping")
+
+    def decorate(func: F) -> F:
+        target: Any = getattr(func, "__func__", func)
+        if not callable(target):
+            raise TypeError("@websocket_mapping decorates a method")
+        target.__pyfly_ws_mapping__ = {"path": route}
+        return func
+
+    return decorate
+
+
+class StereotypeDecorator(Protocol):
+    """The type of ``@controller`` and ``@rest_controller``: usable bare or with a bean name."""
+
+    @overload
+    def __call__(self, cls: T, /) -> T: ...
+    @overload
+    def __call__(self, *, name: str | None = None) -> Callable[[T], T]: ...
+
+
+def _stereotype(stereotype: str) -> StereotypeDecorator:
+    def decorator(cls: T | None = None, /, *, name: str | None = None) -> T | Callable[[T], T]:
+        def mark(target: T) -> T:
+            if not isinstance(target, type):
+                raise TypeError(f"@{stereotype} decorates a class")
+            target.__pyfly_stereotype__ = stereotype  # type: ignore[attr-defined]
+            if name is not None:
+                target.__pyfly_bean_name__ = name  # type: ignore[attr-defined]
+            return target
+
+        return mark if cls is None else mark(cls)
+
+    decorator.__name__ = decorator.__qualname__ = stereotype
+    decorator.__doc__ = (
+        f"Mark a class as a {stereotype.replace('_', ' ')} whose mapped methods become endpoints.\n\n"
+        f'Usable bare (``@{stereotype}``) or with a bean name (``@{stereotype}(name="chat")``).'
+    )
+    return cast(StereotypeDecorator, decorator)
+
+
+controller = _stereotype("controller")
+rest_controller = _stereotype("rest_controller")

@@ -1,0 +1,340 @@
+"""``WebSocketSession``: the one session API, written once over any :class:`Connection`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping
+from enum import Enum
+from typing import Any, Literal
+
+from .close_codes import CloseCode
+from .connection import Connection, RawHeaders
+from .datastructures import Headers, QueryParams
+from .exceptions import (
+    InvalidPayloadError,
+    MessageTypeError,
+    SessionClosedError,
+    WebSocketDisconnect,
+    WebSocketStateError,
+)
+
+__all__ = ["JSONMode", "SessionState", "WebSocketSession"]
+
+JSONMode = Literal["text", "binary"]
+
+_MAX_REASON_BYTES = 123
+_RESERVED_CODES = frozenset({1004, 1005, 1006, 1015})
+
+
+class SessionState(Enum):
+    """Where a session is in its life."""
+
+    CONNECTING = "connecting"
+    """The handshake is waiting for :meth:`WebSocketSession.accept`."""
+    ACCEPTED = "accepted"
+    """Messages flow both ways."""
+    CLOSED = "closed"
+    """Closed by the server, refused before accept, or left by the peer."""
+
+
+class WebSocketSession:
+    """A WebSocket conversation, the same on every adapter.
+
+    Handlers receive one as their only argument. Properties describe the
+    handshake; coroutines accept, exchange messages and close.
+    """
+
+    __slots__ = (
+        "_connection",
+        "_handshake",
+        "_path_params",
+        "_state",
+        "_close_code",
+        "_close_reason",
+        "_peer_gone",
+        "_was_accepted",
+        "_headers",
+        "_query",
+        "_user_state",
+        "__weakref__",
+    )
+
+    def __init__(self, connection: Connection, path_params: Mapping[str, Any] | None = None) -> None:
+        self._connection = connection
+        self._handshake = connection.handshake
+        self._path_params = dict(path_params or {})
+        self._state = SessionState.CONNECTING
+        self._close_code: int | None = None
+        self._close_reason = ""
+        self._peer_gone = False
+        self._was_accepted = False
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._user_state: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"<WebSocketSession {self.path} {self._state.value}>"
+
+    # -- handshake facts -------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The requested path."""
+        return self._handshake.path
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        """Path parameters, converted by type: ``{id:int}`` gives an ``int``."""
+        return self._path_params
+
+    @property
+    def query_params(self) -> QueryParams:
+        """Query parameters (read-only; ``getlist()`` for repeated keys)."""
+        if self._query is None:
+            self._query = QueryParams.from_query_string(self._handshake.query_string)
+        return self._query
+
+    @property
+    def headers(self) -> Headers:
+        """Handshake headers (read-only, case-insensitive; ``getlist()`` for repeats)."""
+        if self._headers is None:
+            self._headers = Headers.from_raw(self._handshake.headers)
+        return self._headers
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The peer's ``(host, port)``, or ``None`` when the server does not say."""
+        return self._handshake.client
+
+    @property
+    def subprotocols(self) -> tuple[str, ...]:
+        """The subprotocols the client requested, in its order of preference."""
+        return self._handshake.subprotocols
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A dict that lives as long as this connection, for the application's own use."""
+        return self._user_state
+
+    @property
+    def session_state(self) -> SessionState:
+        """Where the session is: connecting, accepted or closed."""
+        return self._state
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the handshake was accepted (stays true after close)."""
+        return self._was_accepted
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session is closed, by either side or by refusal."""
+        return self._state is SessionState.CLOSED
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code once closed (the peer's, if it closed first), else ``None``."""
+        return self._close_code
+
+    @property
+    def close_reason(self) -> str:
+        """The close reason once closed, else an empty string."""
+        return self._close_reason
+
+    # -- handshake -------------------------------------------------------
+
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        """Accept the handshake, optionally choosing one of the requested subprotocols."""
+        if self._state is not SessionState.CONNECTING:
+            raise WebSocketStateError(f"accept() needs a connecting session, this one is {self._state.value}")
+        if subprotocol is not None and subprotocol not in self._handshake.subprotocols:
+            offered = ", ".join(self._handshake.subprotocols) or "none"
+            raise ValueError(f"subprotocol {subprotocol!r} was not requested by the client (requested: {offered})")
+        raw = _encode_headers(headers)
+        try:
+            await self._connection.accept(subprotocol, raw)
+        except WebSocketDisconnect as exc:
+            self._mark_peer_gone(exc)
+            raise
+        self._state = SessionState.ACCEPTED
+        self._was_accepted = True
+
+    # -- sending ---------------------------------------------------------
+
+    async def send_text(self, data: str) -> None:
+        """Send a text message."""
+        if not isinstance(data, str):
+            raise TypeError(f"send_text() takes str, got {type(data).__name__}")
+        await self._send(data, "send text")
+
+    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
+        """Send a binary message."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"send_bytes() takes bytes, got {type(data).__name__}")
+        await self._send(bytes(data), "send bytes")
+
+    async def send(self, data: str | bytes) -> None:
+        """Send ``str`` as a text message and ``bytes`` as a binary one."""
+        if isinstance(data, str):
+            await self._send(data, "send text")
+        elif isinstance(data, bytes | bytearray | memoryview):
+            await self._send(bytes(data), "send bytes")
+        else:
+            raise TypeError(f"send() takes str or bytes, got {type(data).__name__}")
+
+    async def send_json(self, data: Any, mode: JSONMode = "text") -> None:
+        """Send ``data`` as JSON, in a text frame (``mode="text"``) or UTF-8 binary frame."""
+        _check_mode(mode)
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        await self._send(text if mode == "text" else text.encode("utf-8"), "send JSON")
+
+    async def _send(self, data: str | bytes, operation: str) -> None:
+        if self._state is not SessionState.ACCEPTED:
+            self._refuse(operation)
+        try:
+            await self._connection.send(data)
+        except WebSocketDisconnect as exc:
+            self._mark_peer_gone(exc)
+            raise SessionClosedError(operation, exc.code, exc.reason) from exc
+
+    # -- receiving -------------------------------------------------------
+
+    async def receive(self) -> str | bytes:
+        """Wait for the next message: ``str`` for text, ``bytes`` for binary.
+
+        Raises :class:`WebSocketDisconnect` once the peer is gone.
+        """
+        if self._state is not SessionState.ACCEPTED:
+            self._refuse("receive")
+        try:
+            return await self._connection.receive()
+        except WebSocketDisconnect as exc:
+            self._mark_peer_gone(exc)
+            raise
+
+    async def receive_text(self) -> str:
+        """Wait for a text message; a binary one raises :class:`MessageTypeError` (close 1003)."""
+        message = await self.receive()
+        if type(message) is not str:
+            raise MessageTypeError("expected a text message, received a binary one")
+        return message
+
+    async def receive_bytes(self) -> bytes:
+        """Wait for a binary message; a text one raises :class:`MessageTypeError` (close 1003)."""
+        message = await self.receive()
+        if type(message) is not bytes:
+            raise MessageTypeError("expected a binary message, received a text one")
+        return message
+
+    async def receive_json(self, mode: JSONMode = "text") -> Any:
+        """Wait for a JSON message in a text frame (``mode="text"``) or UTF-8 binary frame.
+
+        Invalid JSON or UTF-8 raises :class:`InvalidPayloadError` (close 1007).
+        """
+        _check_mode(mode)
+        if mode == "text":
+            return _decode_json(await self.receive_text())
+        payload = await self.receive_bytes()
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidPayloadError(f"binary JSON message is not valid UTF-8: {exc.reason}") from None
+        return _decode_json(text)
+
+    async def iter_text(self) -> AsyncIterator[str]:
+        """Yield text messages until the peer disconnects, then stop cleanly."""
+        try:
+            while True:
+                yield await self.receive_text()
+        except WebSocketDisconnect:
+            return
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        """Yield binary messages until the peer disconnects, then stop cleanly."""
+        try:
+            while True:
+                yield await self.receive_bytes()
+        except WebSocketDisconnect:
+            return
+
+    async def iter_json(self, mode: JSONMode = "text") -> AsyncIterator[Any]:
+        """Yield decoded JSON messages until the peer disconnects, then stop cleanly."""
+        _check_mode(mode)
+        try:
+            while True:
+                yield await self.receive_json(mode)
+        except WebSocketDisconnect:
+            return
+
+    # -- closing ---------------------------------------------------------
+
+    async def close(self, code: int = CloseCode.NORMAL, reason: str | None = None) -> None:
+        """Close the session; before accept this refuses the handshake (HTTP 403).
+
+        Closing a session that is already closed does nothing.
+        """
+        code = _check_close_code(code)
+        reason = reason or ""
+        if len(reason.encode("utf-8")) > _MAX_REASON_BYTES:
+            raise ValueError(f"a close reason is at most {_MAX_REASON_BYTES} bytes of UTF-8")
+        if self._state is SessionState.CLOSED:
+            return
+        self._state = SessionState.CLOSED
+        self._close_code = code
+        self._close_reason = reason
+        await self._connection.close(code, reason)
+
+    # -- internals -------------------------------------------------------
+
+    def _mark_peer_gone(self, exc: WebSocketDisconnect) -> None:
+        if self._state is not SessionState.CLOSED:
+            self._close_code = exc.code
+            self._close_reason = exc.reason
+            self._state = SessionState.CLOSED
+        self._peer_gone = True
+
+    def _refuse(self, operation: str) -> None:
+        if self._state is SessionState.CONNECTING:
+            raise WebSocketStateError(f"cannot {operation} before accept(): call `await session.accept()` first")
+        code = CloseCode.NO_STATUS if self._close_code is None else self._close_code
+        if self._peer_gone and operation == "receive":
+            raise WebSocketDisconnect(code, self._close_reason)
+        raise SessionClosedError(operation, code, self._close_reason)
+
+
+def _check_mode(mode: str) -> None:
+    if mode != "text" and mode != "binary":
+        raise ValueError(f"JSON mode must be 'text' or 'binary', got {mode!r}")
+
+
+def _decode_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidPayloadError(f"message is not valid JSON: {exc}") from None
+
+
+def _check_close_code(code: int) -> int:
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise TypeError(f"close code must be an int, got {type(code).__name__}")
+    if code in _RESERVED_CODES or not (code == 1000 or 1001 <= code <= 1014 or 3000 <= code <= 4999):
+        raise ValueError(f"{code} is not a close code an endpoint may send (1000-1014 or 3000-4999)")
+    return int(code)
+
+
+def _encode_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> RawHeaders:
+    if not headers:
+        return ()
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    raw: list[tuple[bytes, bytes]] = []
+    for name, value in pairs:
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError("accept() headers are str names and str values")
+        if any(ch in name + value for ch in "\r\n\0") or not name:
+            raise ValueError(f"invalid header {name!r}: empty name or control characters")
+        raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    return raw
