@@ -12,8 +12,8 @@ PYTHON = "3.11"
 ADAPTERS = {"starlette": "fastapi", "litestar": "litestar", "quart": "quart"}
 """Adapter name -> the extra its session installs (FastAPI brings Starlette and tests both)."""
 LOWEST = {
-    "starlette": ["starlette==0.40.0", "fastapi==0.115.0"],
-    "litestar": ["litestar==2.12.0"],
+    "starlette": ["starlette==0.40.0", "fastapi==0.115.3"],
+    "litestar": ["litestar==2.12.1"],
     "quart": ["quart==0.20.0"],
 }
 """The lower bounds pyproject.toml declares, installed exactly to prove they work."""

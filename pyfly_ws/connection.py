@@ -78,7 +78,9 @@ class Connection(Protocol):
     async def send(self, data: str | bytes) -> None:
         """Send one message: a text frame for ``str``, a binary frame for ``bytes``.
 
-        Raises :class:`~pyfly_ws.WebSocketDisconnect` if the peer is gone.
+        Raises :class:`~pyfly_ws.WebSocketDisconnect` if the peer is known to be
+        gone. Some servers (hypercorn) discard messages sent after the peer left
+        without an error; the disconnect then surfaces on the next ``receive``.
         """
         ...
 

@@ -28,6 +28,12 @@ class LazyController:
         self._instance: Any = _UNSET
         self._lock: anyio.Lock | None = None
 
+    def __copy__(self) -> LazyController:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LazyController:
+        return self  # frameworks deep-copy route options; the controller must stay one
+
     @property
     def resolved(self) -> bool:
         """Whether the controller was already built."""
@@ -62,6 +68,12 @@ class Endpoint:
     """The name of the mapped method on the controller."""
     resolver: LazyController = field(repr=False)
     """Builds the controller lazily, shared by every endpoint of the same controller."""
+
+    def __copy__(self) -> Endpoint:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Endpoint:
+        return self  # immutable, and shares its controller: copies would split it
 
     @property
     def qualname(self) -> str:

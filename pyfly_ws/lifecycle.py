@@ -33,7 +33,7 @@ __all__ = ["ON_DISCONNECT_TIMEOUT", "logger", "refuse", "run_session"]
 logger = logging.getLogger("pyfly_ws")
 
 ON_DISCONNECT_TIMEOUT = 10.0
-"""Seconds ``on_disconnect`` may take, shielded from cancellation, before it is abandoned."""
+"""Seconds ``on_disconnect`` may take, shielded from anyio cancel scopes, before it is abandoned."""
 
 
 async def refuse(endpoint: Endpoint | None, connection: Connection, why: str) -> None:

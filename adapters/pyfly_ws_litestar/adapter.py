@@ -1,0 +1,41 @@
+"""``LitestarAdapter``: the ``litestar`` entry of the ``pyfly_ws.adapters`` group."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from litestar import Litestar
+
+from pyfly_ws.discovery import discover
+from pyfly_ws.endpoint import Endpoint
+
+from .handlers import route_handlers
+
+__all__ = ["LitestarAdapter", "adapter", "create_app"]
+
+
+class LitestarAdapter:
+    """Builds a :class:`litestar.Litestar` application serving pyfly-ws endpoints."""
+
+    name = "litestar"
+    """The adapter's name, as ``create_app(adapter="litestar")`` and ``PYFLY_WS_ADAPTER`` spell it."""
+
+    def create_app(self, endpoints: Sequence[Endpoint], **options: Any) -> Litestar:
+        """A Litestar app serving ``endpoints``; ``options`` go to ``Litestar(...)``.
+
+        ``route_handlers`` given in ``options`` are served too, listed before the
+        endpoints; every other option (``debug``, ``plugins``, ``middleware``...)
+        is Litestar's own, and Litestar rejects one it does not know with a ``TypeError``.
+        """
+        extra = list(options.pop("route_handlers", None) or ())
+        return Litestar(route_handlers=[*extra, *route_handlers(endpoints)], **options)
+
+
+adapter = LitestarAdapter()
+"""The instance the ``litestar`` entry point names."""
+
+
+def create_app(source: object, **options: Any) -> Litestar:
+    """A Litestar app serving every endpoint in ``source`` (anything :func:`pyfly_ws.discover` accepts)."""
+    return adapter.create_app(discover(source), **options)

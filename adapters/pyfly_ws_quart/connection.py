@@ -1,0 +1,161 @@
+"""``QuartConnection``: the :class:`~pyfly_ws.Connection` contract over Quart's websocket.
+
+Quart signals a client disconnect by cancelling the handler task. The view in
+:mod:`pyfly_ws_quart.view` runs the handler in a task of its own and receives
+that cancellation. It then marks this connection as left, through
+:meth:`QuartConnection.peer_left`. If the handler is waiting in
+:meth:`~QuartConnection.receive` or :meth:`~QuartConnection.send` at that
+moment, the view interrupts it, and the call raises
+:class:`~pyfly_ws.WebSocketDisconnect` with the peer's close code. Otherwise
+the handler's next call raises it. Cancellation never reaches the
+application's own code for a disconnect, just as on every other adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from quart.wrappers import Websocket
+from werkzeug.datastructures import Headers
+
+from pyfly_ws.close_codes import CloseCode
+from pyfly_ws.connection import Handshake, RawHeaders
+from pyfly_ws.exceptions import WebSocketDisconnect
+
+from .recorder import RECORD_KEY
+
+__all__ = ["QuartConnection"]
+
+
+class QuartConnection:
+    """One Quart websocket, as the pyfly-ws core sees it."""
+
+    __slots__ = ("handshake", "websocket", "_record", "_gone", "_busy", "_interrupted")
+
+    def __init__(self, websocket: Websocket) -> None:
+        scope: Any = websocket.scope
+        self.handshake = Handshake.from_scope(scope)
+        self.websocket = websocket
+        """The native Quart websocket (the object behind ``quart.websocket``)."""
+        self._record: list[dict[str, Any]] | None = scope.get(RECORD_KEY)
+        self._gone: WebSocketDisconnect | None = None
+        self._busy = False
+        self._interrupted = False
+
+    # -- the Connection contract ---------------------------------------------
+
+    async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
+        """Complete the handshake; Quart sends ``headers`` (re-encoded as UTF-8) with the response."""
+        extra = Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers])
+        if self._gone is not None:
+            raise self._error()
+        self._busy = True
+        try:
+            await self.websocket.accept(extra, subprotocol)
+        except asyncio.CancelledError:
+            if self._take_interruption():
+                raise self._error() from None
+            raise
+        except OSError as exc:
+            raise await self._lost() from exc
+        finally:
+            self._busy = False
+
+    async def receive(self) -> str | bytes:
+        """The next message: ``str`` for text, ``bytes`` for binary."""
+        if self._gone is not None:
+            raise self._error()
+        self._busy = True
+        try:
+            return await self.websocket.receive()
+        except asyncio.CancelledError:
+            if self._take_interruption():
+                raise self._error() from None
+            raise
+        finally:
+            self._busy = False
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a text frame for ``str``, a binary frame for ``bytes``."""
+        if self._gone is not None:
+            raise self._error()
+        self._busy = True
+        try:
+            await self.websocket.send(data)
+        except asyncio.CancelledError:
+            if self._take_interruption():
+                raise self._error() from None
+            raise
+        except OSError as exc:
+            raise await self._lost() from exc
+        finally:
+            self._busy = False
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close; before accept, Quart's close makes the server refuse the handshake (HTTP 403)."""
+        if self._gone is not None:
+            return
+        with contextlib.suppress(OSError):  # the ASGI server's signal that the client is gone
+            await self.websocket.close(code, reason)
+
+    # -- disconnect bookkeeping, driven by the view --------------------------
+
+    def departure(self) -> WebSocketDisconnect | None:
+        """How the peer left, if it did: its close code and reason, as the ASGI server reported them.
+
+        ``None`` when no disconnect was recorded, so a cancellation has another
+        cause. Without the recorder (an application whose websocket handler
+        class could not be extended), every cancellation counts as a
+        disconnect with code 1005, because the code is unknowable.
+        """
+        if self._record is None:
+            return WebSocketDisconnect(CloseCode.NO_STATUS, "")
+        if not self._record:
+            return None
+        event = self._record[0]
+        return WebSocketDisconnect(event.get("code", CloseCode.NO_STATUS), event.get("reason") or "")
+
+    def peer_left(self, gone: WebSocketDisconnect) -> bool:
+        """Record that the peer left; ``True`` if the handler waits in receive or send and must be interrupted.
+
+        After ``True`` the caller cancels the handler's task once. The waiting
+        call takes that cancellation back (``Task.uncancel``) and raises
+        :class:`~pyfly_ws.WebSocketDisconnect` instead.
+        """
+        if self._gone is None:
+            self._gone = gone
+        if self._busy and not self._interrupted:
+            self._interrupted = True
+            return True
+        return False
+
+    # -- internals -----------------------------------------------------------
+
+    def _take_interruption(self) -> bool:
+        """Whether a cancellation being handled is the view's interruption, taken back here."""
+        if not self._interrupted:
+            return False
+        self._interrupted = False
+        task = asyncio.current_task()
+        # Another cancellation still pending (a timeout, a shutdown) wins.
+        return task is not None and task.uncancel() == 0
+
+    def _error(self) -> WebSocketDisconnect:
+        gone = self._gone or WebSocketDisconnect(CloseCode.ABNORMAL, "")
+        return WebSocketDisconnect(gone.code, gone.reason)
+
+    async def _lost(self) -> WebSocketDisconnect:
+        """The error for a send the ASGI server refused (an ``OSError``) because the client is gone.
+
+        The server may refuse before Quart's receiver task has read the
+        disconnect event it already queued: yield once so it can, and the
+        peer's own close code is reported instead of 1006.
+        """
+        self._busy = False  # not interruptible from here on: the outcome is a disconnect either way
+        if self._gone is None and self._record is not None and not self._record:
+            await asyncio.sleep(0)
+        if self._gone is None:
+            self._gone = (self.departure() if self._record else None) or WebSocketDisconnect(CloseCode.ABNORMAL, "")
+        return self._error()

@@ -1,0 +1,72 @@
+"""Recording how the peer left, which Quart otherwise forgets.
+
+Quart's ASGI websocket handler reads the ``websocket.disconnect`` event, drops
+it, and cancels the handler task. The close code and reason the peer sent are
+lost with it. :class:`DisconnectRecorder` wraps the ASGI ``receive`` callable
+to keep that event in the connection's scope, where
+:class:`~pyfly_ws_quart.QuartConnection` finds it. It also tells a real
+disconnect apart from any other reason the handler task might be cancelled.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from quart import Quart
+from quart.asgi import ASGIWebsocketConnection
+
+from pyfly_ws.lifecycle import logger
+
+if TYPE_CHECKING:
+    from hypercorn.typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable
+
+__all__ = ["RECORD_KEY", "DisconnectRecorder", "install_recorder"]
+
+RECORD_KEY = "pyfly_ws_quart.disconnect"
+"""The scope key holding a list that receives the ``websocket.disconnect`` event, once it arrives."""
+
+
+class DisconnectRecorder(ASGIWebsocketConnection):
+    """Quart's ASGI websocket handler, keeping the peer's disconnect event in the scope."""
+
+    async def __call__(self, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        """Serve the connection as Quart does, through a ``receive`` that records the disconnect."""
+        record: list[dict[str, Any]] = []
+        cast("dict[str, Any]", self.scope)[RECORD_KEY] = record
+
+        async def receive_and_record() -> ASGIReceiveEvent:
+            event = await receive()
+            if event["type"] == "websocket.disconnect":
+                record.append(dict(event))
+            elif event.get("bytes") == b"":
+                # Quart queues ``event["bytes"] or event["text"]``: an empty binary
+                # frame would become ``None`` or a KeyError. Make it come out as b"".
+                return cast("ASGIReceiveEvent", {"type": "websocket.receive", "bytes": b"", "text": b""})
+            return event
+
+        await super().__call__(receive_and_record, send)
+
+
+def install_recorder(app: Quart) -> bool:
+    """Make ``app`` serve websockets through a :class:`DisconnectRecorder`; ``False`` if it cannot.
+
+    An application that already uses its own subclass of Quart's handler gets
+    a combined class. One with an unrelated handler class is left alone:
+    disconnects are then reported with code 1005 (no status).
+    """
+    current: type[Any] = app.asgi_websocket_class
+    if issubclass(current, DisconnectRecorder):
+        return True
+    if current is ASGIWebsocketConnection:
+        app.asgi_websocket_class = DisconnectRecorder
+        return True
+    if issubclass(current, ASGIWebsocketConnection):
+        app.asgi_websocket_class = type(f"Recording{current.__name__}", (DisconnectRecorder, current), {})
+        return True
+    logger.warning(
+        "%s uses its own websocket handler class %s; pyfly-ws cannot learn the close code of "
+        "a client that disconnects and reports 1005",
+        app.name,
+        current.__qualname__,
+    )
+    return False

@@ -1,0 +1,75 @@
+"""The Quart view serving one endpoint, and how it turns Quart's cancellation into a disconnect.
+
+Quart runs a websocket view in a task and cancels that task when the client
+disconnects. Cancelling the application's own code at any ``await`` would
+break the core's contract: the handler must see
+:class:`~pyfly_ws.WebSocketDisconnect` from ``receive``/``send``, and
+``on_disconnect`` must run to completion. So the view runs the session in a
+child task and supervises it.
+
+- A cancellation that follows a recorded disconnect is taken back
+  (``Task.uncancel``). The peer's close code is handed to the connection,
+  which interrupts the child only while it waits in ``receive``/``send``.
+  When the child is done, the view re-raises ``CancelledError``: Quart
+  cancelled its task and expects it to end cancelled.
+- Any other cancellation (server shutdown, an enclosing timeout) is genuine:
+  it is passed on to the child, the view waits for the child to finish,
+  and then re-raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from quart.globals import websocket_ctx
+
+from pyfly_ws.endpoint import Endpoint
+
+from .connection import QuartConnection
+
+__all__ = ["View", "make_view", "supervise"]
+
+View = Callable[..., Awaitable[None]]
+"""A Quart websocket view: keyword arguments are the raw path parameters."""
+
+
+def make_view(endpoint: Endpoint, name: str) -> View:
+    """The Quart view serving ``endpoint``, with ``name`` as its function name."""
+
+    async def view(**raw_params: str) -> None:
+        connection = QuartConnection(websocket_ctx.websocket)
+        await supervise(connection, endpoint.serve(connection, raw_params), name)
+
+    view.__name__ = view.__qualname__ = name
+    view.__doc__ = f"WebSocket endpoint {endpoint.path}, served by {endpoint.qualname}."
+    return view
+
+
+async def supervise(connection: QuartConnection, session: Coroutine[Any, Any, None], name: str = "session") -> None:
+    """Run ``session`` in a child task, translating Quart's disconnect-cancellation (module docstring)."""
+    task = asyncio.current_task()
+    child = asyncio.get_running_loop().create_task(session, name=f"pyfly_ws {name}")
+    if task is None:  # pragma: no cover - a view always runs in a task
+        await child
+        return
+    disconnected = False
+    while not child.done():
+        try:
+            # asyncio.wait, unlike awaiting the task, leaves the child alone when we are cancelled.
+            await asyncio.wait((child,))
+        except asyncio.CancelledError:
+            gone = connection.departure()
+            if gone is None or task.uncancel() > 0:
+                child.cancel()
+                await asyncio.wait((child,))
+                if not child.cancelled():
+                    child.exception()  # retrieved: the cancellation is what propagates
+                raise
+            disconnected = True
+            if connection.peer_left(gone):
+                child.cancel()
+    child.result()
+    if disconnected:
+        raise asyncio.CancelledError

@@ -1,0 +1,45 @@
+"""``StarletteAdapter``: builds a complete Starlette application from pyfly-ws endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+
+from pyfly_ws import Endpoint, discover
+
+from .routes import translate
+
+__all__ = ["StarletteAdapter", "adapter", "create_app"]
+
+
+class StarletteAdapter:
+    """The ``starlette`` adapter: endpoints become ``WebSocketRoute``s of a ``Starlette`` app.
+
+    Serves FastAPI users too: the routes mount into a ``FastAPI`` app unchanged
+    (see :func:`pyfly_ws_starlette.mount`).
+    """
+
+    name = "starlette"
+    """The name ``create_app(adapter="starlette")`` and ``PYFLY_WS_ADAPTER`` use."""
+
+    def create_app(self, endpoints: Sequence[Endpoint], **options: Any) -> Starlette:
+        """A ``Starlette`` app serving ``endpoints``; ``options`` go to ``Starlette(...)``.
+
+        A ``routes=`` option adds the user's own routes after the endpoints'
+        (which match WebSocket requests only, so no HTTP route is hidden).
+        ``debug``, ``middleware``, ``exception_handlers`` and ``lifespan`` pass
+        through; an unknown option is a ``TypeError`` naming it.
+        """
+        user_routes = options.pop("routes", None) or ()
+        return Starlette(routes=[*translate(endpoints), *user_routes], **options)
+
+
+adapter = StarletteAdapter()
+"""The instance the ``pyfly_ws_starlette:adapter`` entry point names."""
+
+
+def create_app(source: object, **options: Any) -> Starlette:
+    """A ``Starlette`` app serving every endpoint in ``source``; ``options`` go to ``Starlette(...)``."""
+    return adapter.create_app(discover(source), **options)

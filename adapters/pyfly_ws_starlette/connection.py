@@ -1,0 +1,95 @@
+"""``StarletteConnection``: the :class:`~pyfly_ws.Connection` contract over Starlette's ``WebSocket``."""
+
+from __future__ import annotations
+
+from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocketDisconnect as StarletteDisconnect
+
+from pyfly_ws import CloseCode, Handshake, WebSocketDisconnect
+from pyfly_ws.connection import RawHeaders
+
+__all__ = ["StarletteConnection"]
+
+_ABNORMAL = int(CloseCode.ABNORMAL)
+_NO_STATUS = int(CloseCode.NO_STATUS)
+
+
+class StarletteConnection:
+    """One Starlette (or FastAPI) ``WebSocket``, presented to the pyfly-ws core.
+
+    Messages go through the native socket's own ``receive``/``send``, so
+    Starlette's state machine stays accurate for any middleware that reads it.
+    Whatever way the framework or the server reports a vanished peer (an
+    ``OSError`` from the server, Starlette's ``WebSocketDisconnect``, or the
+    ``RuntimeError`` Starlette raises on a disconnected socket) becomes
+    :class:`pyfly_ws.WebSocketDisconnect`.
+    """
+
+    __slots__ = ("handshake", "websocket", "_receive", "_send", "_gone")
+
+    handshake: Handshake
+    """The facts of the opening handshake, read once from the ASGI scope."""
+    websocket: WebSocket
+    """The native Starlette socket, for code that needs the framework (e.g. ``websocket.app``)."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.handshake = Handshake.from_scope(websocket.scope)
+        self.websocket = websocket
+        self._receive = websocket.receive
+        self._send = websocket.send
+        self._gone: tuple[int, str] | None = None  # (code, reason) once the peer is known to be gone
+
+    def __repr__(self) -> str:
+        return f"<StarletteConnection {self.handshake.path} {'gone' if self._gone else 'open'}>"
+
+    async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
+        """Complete the handshake with ``subprotocol`` and the extra raw ``headers``."""
+        try:
+            await self.websocket.accept(subprotocol, headers)
+        except (OSError, StarletteDisconnect) as exc:
+            raise self._lost(_ABNORMAL, "") from exc
+
+    async def receive(self) -> str | bytes:
+        """The next message: ``str`` for text, ``bytes`` for binary; raises once the peer is gone."""
+        if self._gone is not None:
+            raise WebSocketDisconnect(*self._gone)
+        message = await self._receive()
+        if message["type"] == "websocket.receive":
+            text = message.get("text")
+            if text is not None:
+                return text  # type: ignore[no-any-return]
+            return message.get("bytes") or b""
+        # Starlette lets only "websocket.receive" and "websocket.disconnect" through.
+        raise self._lost(message.get("code", _NO_STATUS), message.get("reason") or "")
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a text frame for ``str``, a binary frame for ``bytes``; raises if the peer is gone."""
+        if self._gone is not None:
+            raise WebSocketDisconnect(*self._gone)
+        try:
+            if type(data) is str:
+                await self._send({"type": "websocket.send", "text": data})
+            else:
+                await self._send({"type": "websocket.send", "bytes": data})
+        except StarletteDisconnect as exc:
+            raise self._lost(exc.code or _ABNORMAL, exc.reason or "") from exc
+        except OSError as exc:  # recent Starlette converts this itself; kept for older releases
+            raise self._lost(_ABNORMAL, "") from exc
+        except RuntimeError as exc:
+            if self.websocket.application_state is not WebSocketState.DISCONNECTED:
+                raise
+            raise self._lost(_ABNORMAL, "the WebSocket was already closed") from exc
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close with ``code`` and ``reason`` (before accept: refuse, HTTP 403); quiet if the peer is gone."""
+        if self._gone is not None or self.websocket.application_state is WebSocketState.DISCONNECTED:
+            return
+        try:
+            await self.websocket.close(code, reason)
+        except (OSError, StarletteDisconnect):
+            self._gone = (_ABNORMAL, "")
+
+    def _lost(self, code: int, reason: str) -> WebSocketDisconnect:
+        """Remember that the peer is gone, and the error that says so."""
+        self._gone = (int(code), reason)
+        return WebSocketDisconnect(code, reason)

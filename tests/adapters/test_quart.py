@@ -1,0 +1,354 @@
+"""The Quart adapter over a real uvicorn server and a real ``websockets`` client.
+
+Quart reports a client disconnect by cancelling the handler's task; most tests
+here check that the core sees a ``WebSocketDisconnect`` (with the client's
+close code) instead, and that ``on_disconnect`` runs exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import subprocess
+import sys
+import textwrap
+import threading
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from quart import Quart
+from quart.asgi import ASGIWebsocketConnection
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
+
+import pyfly_ws
+import pyfly_ws_quart
+from pyfly_ws import Container, WebSocketDisconnect, WebSocketSession, request_mapping, rest_controller
+from pyfly_ws import websocket_mapping as ws
+from pyfly_ws_quart.recorder import DisconnectRecorder
+from pyfly_ws_quart.view import supervise
+from tests.support.server import serve
+
+pytestmark = pytest.mark.anyio
+
+
+class Probe:
+    """Reports from the server's thread to the test: an event queue and a gate the test opens."""
+
+    def __init__(self) -> None:
+        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self.gate = threading.Event()
+
+    def put(self, *event: Any) -> None:
+        self.events.put(event)
+
+    async def next(self) -> tuple[Any, ...]:
+        return await anyio.to_thread.run_sync(self.events.get, True, 5.0)
+
+
+@rest_controller
+@request_mapping("/ws")
+class Endpoints:
+    def __init__(self, probe: Probe) -> None:
+        self.probe = probe
+
+    @ws("/echo")
+    async def echo(self, session: WebSocketSession) -> None:
+        await session.accept()
+        try:
+            while True:
+                await session.send(await session.receive())
+        except WebSocketDisconnect as exc:
+            self.probe.put("left", type(exc).__name__, exc.code, exc.reason)
+            raise
+
+    @ws("/rooms/{room_id:int}")
+    async def room(self, session: WebSocketSession) -> None:
+        await session.accept()
+        room_id = session.path_params["room_id"]
+        await session.send_text(f"{type(room_id).__name__} {room_id}")
+
+    @ws("/files/{p:path}")
+    async def files(self, session: WebSocketSession) -> None:
+        await session.accept()
+        await session.send_text(session.path_params["p"])
+
+    @ws("/bye")
+    async def bye(self, session: WebSocketSession) -> None:
+        await session.accept()
+        await session.close(4001, "server says bye")
+
+    @ws("/proto")
+    async def proto(self, session: WebSocketSession) -> None:
+        await session.accept(session.subprotocols[-1], {"X-Pyfly": "yes"})
+        await session.send(",".join(session.subprotocols))
+
+    @ws("/boom")
+    async def boom(self, session: WebSocketSession) -> None:
+        await session.accept()
+        raise RuntimeError("boom")
+
+    @ws("/refuse")
+    async def refuse(self, session: WebSocketSession) -> None:
+        await session.close()
+
+    @ws("/flood")
+    async def flood(self, session: WebSocketSession) -> None:
+        await session.accept()
+        while True:  # busy sending: Quart's cancellation lands inside send()
+            await session.send_text("tick")
+
+    @ws("/patient")
+    async def patient(self, session: WebSocketSession) -> None:
+        await session.accept()
+        with anyio.move_on_after(0.05) as waited:  # a cancellation of our own, not a disconnect
+            await session.receive()
+        await session.send_text(f"timed out: {waited.cancelled_caught}")
+        await session.send(await session.receive())
+
+    @ws("/late")
+    async def late(self, session: WebSocketSession) -> None:
+        await session.accept()
+        self.probe.put("accepted")
+        await anyio.to_thread.run_sync(self.probe.gate.wait, 5.0)
+        try:
+            await session.send("too late")
+        except WebSocketDisconnect as exc:  # the family: SessionClosedError is one
+            self.probe.put("send failed", type(exc).__name__, exc.code)
+
+    async def on_disconnect(self, session: WebSocketSession) -> None:
+        await asyncio.sleep(0)  # an awaiting hook must not be cut short by Quart's cancellation
+        self.probe.put("on_disconnect", session.path)
+
+
+@pytest.fixture
+def probe() -> Probe:
+    return Probe()
+
+
+@pytest.fixture
+def source(probe: Probe) -> Container:
+    container = Container()
+    container.register_instance(probe)
+    container.register(Endpoints)
+    return container
+
+
+async def refused_status(url: str) -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(url):
+            pass
+    return refused.value.response.status_code
+
+
+def existing_app() -> Quart:
+    app = Quart(__name__)
+
+    @app.get("/health")
+    async def health() -> str:
+        return "ok"
+
+    return app
+
+
+@pytest.mark.parametrize("form", ["register", "blueprint"])
+async def test_mounts_into_an_existing_quart_app(source: Container, form: str) -> None:
+    app = existing_app()
+    prefix = "/api" if form == "blueprint" else ""
+    if form == "register":
+        pyfly_ws_quart.register(app, source)
+    else:
+        app.register_blueprint(pyfly_ws_quart.blueprint(source, name="sockets", url_prefix=prefix))
+    assert issubclass(app.asgi_websocket_class, DisconnectRecorder)
+    with serve(app) as base:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(base.replace("ws://", "http://") + "/health")
+        assert (response.status_code, response.text) == (200, "ok")
+        async with connect(f"{base}{prefix}/ws/echo") as socket:
+            await socket.send("héllo")
+            assert await socket.recv() == "héllo"
+            for payload in (b"\x00\xffbin", b"", ""):
+                await socket.send(payload)
+                assert await socket.recv() == payload
+        assert await refused_status(f"{base}/nowhere") == 404  # the app's own answer is kept
+
+
+def test_a_custom_websocket_class_keeps_working(source: Container) -> None:
+    class Custom(ASGIWebsocketConnection):
+        pass
+
+    app = existing_app()
+    app.asgi_websocket_class = Custom
+    pyfly_ws_quart.register(app, source)
+    assert issubclass(app.asgi_websocket_class, Custom)
+    assert issubclass(app.asgi_websocket_class, DisconnectRecorder)
+    rules = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()}
+    assert rules["pyfly_ws.Endpoints_room"] == "/ws/rooms/<room_id>"
+    assert rules["pyfly_ws.Endpoints_files"] == "/ws/files/<path:p>"
+
+
+async def test_path_parameters_are_typed_and_checked(source: Container) -> None:
+    with serve(pyfly_ws_quart.create_app(source)) as base:
+        async with connect(f"{base}/ws/rooms/-12") as socket:
+            assert await socket.recv() == "int -12"
+        assert await refused_status(f"{base}/ws/rooms/abc") == 403
+        async with connect(f"{base}/ws/files/a/b/c") as socket:
+            assert await socket.recv() == "a/b/c"
+        for unknown in ("/nowhere", "/ws/echo/", "/ws//echo"):  # no redirects, no 404 page: refused
+            assert await refused_status(base + unknown) == 403
+        async with httpx.AsyncClient() as client:
+            response = await client.get(base.replace("ws://", "http://") + "/ws/echo")
+        assert (response.status_code, response.headers["upgrade"]) == (426, "websocket")
+
+
+async def test_close_code_and_reason_reach_each_side(source: Container, probe: Probe) -> None:
+    with serve(pyfly_ws_quart.create_app(source)) as base:
+        async with connect(f"{base}/ws/bye") as socket:
+            with pytest.raises(ConnectionClosed):
+                await socket.recv()
+            assert (socket.close_code, socket.close_reason) == (4001, "server says bye")
+        assert await probe.next() == ("on_disconnect", "/ws/bye")
+
+        async with connect(f"{base}/ws/echo") as socket:
+            await socket.send("ping")
+            assert await socket.recv() == "ping"
+            await socket.close(4002, "client done")
+        assert await probe.next() == ("left", "WebSocketDisconnect", 4002, "client done")
+        assert await probe.next() == ("on_disconnect", "/ws/echo")
+    assert probe.events.empty(), "on_disconnect must run exactly once per session"
+
+
+async def test_on_disconnect_runs_once_when_the_client_leaves_a_busy_sender(source: Container, probe: Probe) -> None:
+    with serve(pyfly_ws_quart.create_app(source)) as base:
+        for _ in range(3):
+            # max_queue=None: a client that stops reading would stall the closing handshake.
+            async with connect(f"{base}/ws/flood", max_queue=None) as socket:
+                assert await socket.recv() == "tick"
+                await socket.close(4003, "enough")
+            assert await probe.next() == ("on_disconnect", "/ws/flood")
+    assert probe.events.empty(), "on_disconnect must run exactly once per session"
+
+
+async def test_a_timeout_in_the_handler_is_not_a_disconnect(source: Container, probe: Probe) -> None:
+    with serve(pyfly_ws_quart.create_app(source)) as base:
+        async with connect(f"{base}/ws/patient") as socket:
+            assert await socket.recv() == "timed out: True"
+            await socket.send(b"still here")
+            assert await socket.recv() == b"still here"
+            with pytest.raises(ConnectionClosed):
+                await socket.recv()
+            assert socket.close_code == 1000
+        assert await probe.next() == ("on_disconnect", "/ws/patient")
+
+
+async def test_subprotocol_and_accept_headers_reach_the_client(source: Container) -> None:
+    with serve(pyfly_ws_quart.create_app(source)) as base:
+        offered = [Subprotocol("v1.chat"), Subprotocol("v2.chat")]
+        async with connect(f"{base}/ws/proto", subprotocols=offered) as socket:
+            assert socket.subprotocol == "v2.chat"
+            assert socket.response is not None
+            assert socket.response.headers["x-pyfly"] == "yes"
+            assert await socket.recv() == "v1.chat,v2.chat"
+
+
+async def test_handler_error_closes_1011_and_logs_a_warning(
+    source: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="pyfly_ws")
+    with serve(pyfly_ws_quart.create_app(source)) as base:
+        async with connect(f"{base}/ws/boom") as socket:
+            with pytest.raises(ConnectionClosed):
+                await socket.recv()
+            assert socket.close_code == 1011
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "Endpoints.boom" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].exc_info is not None
+    assert str(warnings[0].exc_info[1]) == "boom"
+
+
+async def test_close_before_accept_refuses_with_403(source: Container, probe: Probe) -> None:
+    with serve(pyfly_ws_quart.create_app(source)) as base:
+        assert await refused_status(f"{base}/ws/refuse") == 403
+    assert probe.events.empty(), "on_disconnect runs for accepted sessions only"
+
+
+async def test_send_after_the_peer_left_raises_a_disconnect(source: Container, probe: Probe) -> None:
+    with serve(pyfly_ws_quart.create_app(source)) as base:
+        async with connect(f"{base}/ws/late") as socket:
+            assert await probe.next() == ("accepted",)
+            await socket.close(4004, "gone")
+        probe.gate.set()
+        assert await probe.next() == ("send failed", "SessionClosedError", 4004)
+        assert await probe.next() == ("on_disconnect", "/ws/late")
+
+
+async def test_pyfly_create_app_builds_a_quart_app(source: Container) -> None:
+    app = pyfly_ws.create_app(source, adapter="quart", config={"PYFLY": "yes"})
+    assert isinstance(app, Quart)
+    assert app.config["PYFLY"] == "yes"
+    with serve(app) as base:
+        async with connect(f"{base}/ws/echo") as socket:
+            await socket.send("via pyfly_ws")
+            assert await socket.recv() == "via pyfly_ws"
+    with pytest.raises(TypeError, match="bogus"):
+        pyfly_ws_quart.create_app(source, bogus=1)
+    assert pyfly_ws_quart.adapter.name == "quart"
+    assert isinstance(pyfly_ws_quart.adapter, pyfly_ws.Adapter)
+
+
+class StubConnection:
+    """No disconnect recorded: any cancellation of the view is genuine."""
+
+    def departure(self) -> None:
+        return None
+
+
+async def test_a_genuine_cancellation_reaches_the_handler_and_is_awaited() -> None:
+    started, seen = asyncio.Event(), []
+
+    async def session() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            seen.append("handler finished")
+
+    view = asyncio.ensure_future(supervise(StubConnection(), session()))  # type: ignore[arg-type]
+    await started.wait()
+    view.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await view
+    assert seen == ["handler finished"]
+
+
+BLOCKED = textwrap.dedent(
+    """
+    import sys
+
+    class BlockQuart:
+        def find_spec(self, name, path=None, target=None):
+            if name == "quart" or name.startswith("quart."):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    sys.meta_path.insert(0, BlockQuart())
+    import pyfly_ws
+    for attempt in (lambda: __import__("pyfly_ws_quart"), lambda: pyfly_ws.create_app([], adapter="quart")):
+        try:
+            attempt()
+        except pyfly_ws.AdapterUnavailableError as exc:
+            print("unavailable:", exc)
+    """
+)
+
+
+def test_import_without_quart_names_the_extra() -> None:
+    done = subprocess.run([sys.executable, "-c", BLOCKED], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("unavailable:") and 'pip install "pyfly-ws[quart]"' in line for line in lines)

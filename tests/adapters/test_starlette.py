@@ -1,0 +1,347 @@
+"""The Starlette (and FastAPI) adapter over a real uvicorn server and a real ``websockets`` client."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import subprocess
+import sys
+import textwrap
+import threading
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
+
+import pyfly_ws
+import pyfly_ws_starlette
+from pyfly_ws import (
+    Container,
+    WebSocketDisconnect,
+    WebSocketSession,
+    request_mapping,
+    rest_controller,
+    websocket_mapping,
+)
+from pyfly_ws.config import load_adapter
+from pyfly_ws_starlette import StarletteConnection
+from tests.support.server import serve
+
+pytestmark = pytest.mark.anyio
+
+
+class Probe:
+    """What the server side reports to the test, across the server's thread."""
+
+    def __init__(self) -> None:
+        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self.gate = threading.Event()
+
+    def put(self, *event: Any) -> None:
+        self.events.put(event)
+
+    async def next(self) -> tuple[Any, ...]:
+        return await anyio.to_thread.run_sync(self.events.get, True, 5.0)
+
+
+@rest_controller
+@request_mapping("/ws")
+class Endpoints:
+    def __init__(self, probe: Probe) -> None:
+        self.probe = probe
+
+    @websocket_mapping("/echo")
+    async def echo(self, session: WebSocketSession) -> None:
+        await session.accept()
+        try:
+            while True:
+                await session.send(await session.receive())
+        except WebSocketDisconnect as exc:
+            self.probe.put("left", type(exc).__name__, exc.code, exc.reason)
+            raise
+
+    @websocket_mapping("/rooms/{room_id:int}")
+    async def room(self, session: WebSocketSession) -> None:
+        await session.accept()
+        await session.send_json(session.path_params)
+
+    @websocket_mapping("/files/{rest:path}")
+    async def files(self, session: WebSocketSession) -> None:
+        await session.accept()
+        await session.send_json(session.path_params)
+
+    @websocket_mapping("/bye")
+    async def bye(self, session: WebSocketSession) -> None:
+        await session.accept()
+        await session.close(4001, "bye now")
+
+    @websocket_mapping("/proto")
+    async def proto(self, session: WebSocketSession) -> None:
+        await session.accept(session.subprotocols[-1], {"X-Pyfly": "yes"})
+        await session.send(",".join(session.subprotocols))
+
+    @websocket_mapping("/boom")
+    async def boom(self, session: WebSocketSession) -> None:
+        await session.accept()
+        raise RuntimeError("boom")
+
+    @websocket_mapping("/refuse")
+    async def refuse(self, session: WebSocketSession) -> None:
+        await session.close()
+
+    @websocket_mapping("/late")
+    async def late(self, session: WebSocketSession) -> None:
+        await session.accept()
+        self.probe.put("accepted")
+        await anyio.to_thread.run_sync(self.probe.gate.wait, 5.0)
+        try:
+            await session.send("too late")
+        except Exception as exc:
+            self.probe.put("send failed", type(exc).__name__, isinstance(exc, WebSocketDisconnect))
+        else:
+            self.probe.put("send succeeded")
+
+    def on_disconnect(self, session: WebSocketSession) -> None:
+        self.probe.put("on_disconnect", session.path)
+
+
+@pytest.fixture
+def probe() -> Probe:
+    return Probe()
+
+
+@pytest.fixture
+def source(probe: Probe) -> Container:
+    container = Container()
+    container.register_instance(probe)
+    container.register(Endpoints)
+    return container
+
+
+async def health(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+async def assert_serves(base: str, prefix: str = "") -> None:
+    """The HTTP route answers and the echo endpoint round-trips text and bytes."""
+    async with httpx.AsyncClient() as client:
+        response = await client.get(base.replace("ws://", "http://") + "/health")
+    assert (response.status_code, response.text) == (200, "ok")
+    async with connect(f"{base}{prefix}/ws/echo") as ws:
+        await ws.send("héllo")
+        assert await ws.recv() == "héllo"
+        await ws.send(b"\x00\xffbin")
+        assert await ws.recv() == b"\x00\xffbin"
+
+
+@pytest.mark.parametrize("form", ["routes", "mount", "prefixed"])
+async def test_mounts_into_an_existing_starlette_app(source: Container, form: str) -> None:
+    prefix = ""
+    if form == "routes":
+        app = Starlette(routes=[Route("/health", health), *pyfly_ws_starlette.routes(source)])
+    elif form == "mount":
+        app = Starlette(routes=[Route("/health", health)])
+        pyfly_ws_starlette.mount(app, source)
+    else:
+        prefix = "/api"
+        app = Starlette(routes=[Route("/health", health), Mount(prefix, routes=pyfly_ws_starlette.routes(source))])
+    with serve(app) as base:
+        await assert_serves(base, prefix)
+        async with connect(f"{base}{prefix}/ws/rooms/7") as ws:
+            assert await ws.recv() == '{"room_id":7}'
+
+
+@pytest.mark.parametrize("form", ["routes", "mount"])
+async def test_mounts_into_a_fastapi_app(source: Container, form: str) -> None:
+    app = FastAPI(routes=list(pyfly_ws_starlette.routes(source))) if form == "routes" else FastAPI()
+    app.get("/health", response_class=PlainTextResponse)(lambda: "ok")
+    if form == "mount":
+        pyfly_ws_starlette.mount(app, source)
+    with serve(app) as base:
+        await assert_serves(base)
+
+
+def test_routes_keep_the_core_order_and_speak_starlette_syntax(source: Container) -> None:
+    found = pyfly_ws_starlette.routes(source)
+    assert all(isinstance(route, WebSocketRoute) for route in found)
+    by_name = {route.name: route.path for route in found}
+    assert by_name["Endpoints.room"] == "/ws/rooms/{room_id}"
+    assert by_name["Endpoints.files"] == "/ws/files/{rest:path}"
+    assert [route.name for route in found] == [endpoint.qualname for endpoint in pyfly_ws.discover(source)]
+    assert found[-1].name == "Endpoints.files"  # a {path} parameter sorts last
+
+
+async def test_path_parameters_are_typed_and_checked(source: Container) -> None:
+    with serve(pyfly_ws_starlette.create_app(source)) as base:
+        async with connect(f"{base}/ws/rooms/-12") as ws:
+            assert await ws.recv() == '{"room_id":-12}'
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"{base}/ws/rooms/abc"):
+                pass
+        assert refused.value.response.status_code == 403
+        async with connect(f"{base}/ws/files/a/b/c") as ws:
+            assert await ws.recv() == '{"rest":"a/b/c"}'
+
+
+async def test_close_code_and_reason_reach_each_side(source: Container, probe: Probe) -> None:
+    with serve(pyfly_ws_starlette.create_app(source)) as base:
+        async with connect(f"{base}/ws/bye") as ws:
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            assert (ws.close_code, ws.close_reason) == (4001, "bye now")
+        assert await probe.next() == ("on_disconnect", "/ws/bye")
+
+        async with connect(f"{base}/ws/echo") as ws:
+            await ws.send("ping")
+            assert await ws.recv() == "ping"
+            await ws.close(4002, "client done")
+        assert await probe.next() == ("left", "WebSocketDisconnect", 4002, "client done")
+        assert await probe.next() == ("on_disconnect", "/ws/echo")
+    assert probe.events.empty(), "on_disconnect must run exactly once per session"
+
+
+async def test_subprotocol_and_accept_headers_reach_the_client(source: Container) -> None:
+    with serve(pyfly_ws_starlette.create_app(source)) as base:
+        async with connect(f"{base}/ws/proto", subprotocols=[Subprotocol("v1.chat"), Subprotocol("v2.chat")]) as ws:
+            assert ws.subprotocol == "v2.chat"
+            assert ws.response is not None
+            assert ws.response.headers["x-pyfly"] == "yes"
+            assert await ws.recv() == "v1.chat,v2.chat"
+
+
+async def test_handler_error_closes_1011_and_logs_a_warning(
+    source: Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="pyfly_ws")
+    with serve(pyfly_ws_starlette.create_app(source)) as base:
+        async with connect(f"{base}/ws/boom") as ws:
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            assert ws.close_code == 1011
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "Endpoints.boom" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].exc_info is not None
+    assert str(warnings[0].exc_info[1]) == "boom"
+
+
+async def test_close_before_accept_refuses_with_403(source: Container, probe: Probe) -> None:
+    with serve(pyfly_ws_starlette.create_app(source)) as base:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"{base}/ws/refuse"):
+                pass
+        assert refused.value.response.status_code == 403
+        with pytest.raises(InvalidStatus) as unknown:
+            async with connect(f"{base}/ws/nowhere"):
+                pass
+        assert unknown.value.response.status_code == 403
+    assert probe.events.empty(), "on_disconnect runs for accepted sessions only"
+
+
+async def test_send_after_the_peer_left_raises_a_disconnect(source: Container, probe: Probe) -> None:
+    with serve(pyfly_ws_starlette.create_app(source)) as base:
+        async with connect(f"{base}/ws/late"):
+            assert await probe.next() == ("accepted",)
+        probe.gate.set()
+        assert await probe.next() == ("send failed", "SessionClosedError", True)
+        assert await probe.next() == ("on_disconnect", "/ws/late")
+
+
+async def test_pyfly_create_app_builds_a_starlette_app(source: Container) -> None:
+    app = pyfly_ws.create_app(source, adapter="starlette", routes=[Route("/health", health)], debug=True)
+    assert isinstance(app, Starlette)
+    assert app.debug is True
+    assert [type(route) for route in app.routes][-1] is Route  # the user's routes come after the endpoints
+    with serve(app) as base:
+        await assert_serves(base)
+    with pytest.raises(TypeError, match="bogus"):
+        pyfly_ws_starlette.create_app(source, bogus=1)
+
+
+def native_socket(*incoming: dict[str, Any], send_error: Exception | None = None) -> WebSocket:
+    """A Starlette ``WebSocket`` over scripted ASGI messages, for the contract's edge cases."""
+    messages = iter(incoming)
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: Any) -> None:
+        if send_error is not None and message["type"] != "websocket.accept":
+            raise send_error
+
+    return WebSocket({"type": "websocket", "path": "/x", "headers": []}, receive, send)
+
+
+async def test_connection_keeps_reporting_a_departed_peer() -> None:
+    connect_msg = {"type": "websocket.connect"}
+    gone = StarletteConnection(native_socket(connect_msg, {"type": "websocket.disconnect", "code": 4005}))
+    await gone.accept(None, [(b"x-a", b"1")])
+    for _ in range(2):  # Starlette itself would raise RuntimeError the second time
+        with pytest.raises(WebSocketDisconnect) as left:
+            await gone.receive()
+        assert (left.value.code, left.value.reason) == (4005, "")
+    with pytest.raises(WebSocketDisconnect):
+        await gone.send("x")
+    await gone.close(1000, "")  # quiet: the peer is gone
+
+    for error in (OSError("reset"), ConnectionResetError()):
+        broken = StarletteConnection(native_socket(connect_msg, send_error=error))
+        await broken.accept(None, ())
+        with pytest.raises(WebSocketDisconnect) as lost:
+            await broken.send(b"x")
+        assert lost.value.code == 1006
+        await broken.close(1000, "")
+    dropped = StarletteConnection(native_socket(connect_msg, send_error=BrokenPipeError()))
+    await dropped.accept(None, ())
+    await dropped.close(1000, "")  # the server's error on close is swallowed
+
+    closed = StarletteConnection(native_socket(connect_msg))
+    await closed.accept(None, ())
+    await closed.websocket.close()  # e.g. by middleware: Starlette now raises RuntimeError on send
+    with pytest.raises(WebSocketDisconnect):
+        await closed.send("x")
+    await closed.close(1000, "")
+
+
+def test_adapter_object_matches_the_entry_point() -> None:
+    assert pyfly_ws_starlette.adapter.name == "starlette"
+    assert isinstance(pyfly_ws_starlette.adapter, pyfly_ws.Adapter)
+    assert load_adapter("starlette") is pyfly_ws_starlette.adapter
+
+
+BLOCKED = textwrap.dedent(
+    """
+    import sys
+
+    class BlockStarlette:
+        def find_spec(self, name, path=None, target=None):
+            if name == "starlette" or name.startswith("starlette."):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    sys.meta_path.insert(0, BlockStarlette())
+    import pyfly_ws
+    for attempt in (lambda: __import__("pyfly_ws_starlette"), lambda: pyfly_ws.create_app([], adapter="starlette")):
+        try:
+            attempt()
+        except pyfly_ws.AdapterUnavailableError as exc:
+            print("unavailable:", exc)
+    """
+)
+
+
+def test_import_without_starlette_names_the_extra() -> None:
+    done = subprocess.run([sys.executable, "-c", BLOCKED], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("unavailable:") and 'pip install "pyfly-ws[starlette]"' in line for line in lines)
