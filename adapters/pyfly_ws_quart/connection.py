@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from quart.wrappers import Websocket
 from werkzeug.datastructures import Headers
@@ -27,6 +28,8 @@ from pyfly_ws.exceptions import WebSocketDisconnect
 from .recorder import RECORD_KEY
 
 __all__ = ["QuartConnection"]
+
+_T = TypeVar("_T")
 
 
 class QuartConnection:
@@ -49,46 +52,29 @@ class QuartConnection:
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
         """Complete the handshake; Quart sends ``headers`` (re-encoded as UTF-8) with the response."""
         extra = Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers])
-        if self._gone is not None:
-            raise self._error()
-        self._busy = True
-        try:
-            await self.websocket.accept(extra, subprotocol)
-        except asyncio.CancelledError:
-            if self._take_interruption():
-                raise self._error() from None
-            raise
-        except OSError as exc:
-            raise await self._lost() from exc
-        finally:
-            self._busy = False
+        await self._interruptible(self.websocket.accept(extra, subprotocol))
 
     async def receive(self) -> str | bytes:
         """The next message: ``str`` for text, ``bytes`` for binary."""
-        if self._gone is not None:
-            raise self._error()
-        self._busy = True
-        try:
-            return await self.websocket.receive()
-        except asyncio.CancelledError:
-            if self._take_interruption():
-                raise self._error() from None
-            raise
-        finally:
-            self._busy = False
+        return await self._interruptible(self.websocket.receive())
 
     async def send(self, data: str | bytes) -> None:
         """Send a text frame for ``str``, a binary frame for ``bytes``."""
+        await self._interruptible(self.websocket.send(data))
+
+    async def _interruptible(self, call: Coroutine[Any, Any, _T]) -> _T:
+        """Await one call to Quart, turning the view's interruption or a refused send into a disconnect."""
         if self._gone is not None:
+            call.close()
             raise self._error()
         self._busy = True
         try:
-            await self.websocket.send(data)
+            return await call
         except asyncio.CancelledError:
             if self._take_interruption():
                 raise self._error() from None
             raise
-        except OSError as exc:
+        except OSError as exc:  # the ASGI server refused a send: the client is gone
             raise await self._lost() from exc
         finally:
             self._busy = False

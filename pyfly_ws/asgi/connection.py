@@ -1,8 +1,13 @@
-"""``ASGIConnection``: the reference :class:`~pyfly_ws.connection.Connection`, over plain ASGI."""
+"""``ASGIConnection``: the reference :class:`~pyfly_ws.connection.Connection`, over plain ASGI.
+
+Adapters whose framework hands over the raw ASGI ``receive`` and ``send``
+(Litestar's socket does) subclass it and name the extra exceptions by which
+their framework reports a vanished peer in :attr:`ASGIConnection.peer_gone_errors`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..adapter import Receive, Scope, Send
 from ..close_codes import CloseCode
@@ -17,25 +22,15 @@ class ASGIConnection:
 
     __slots__ = ("handshake", "_receive", "_send", "_connected", "_gone")
 
+    peer_gone_errors: ClassVar[tuple[type[Exception], ...]] = (OSError,)
+    """Exceptions from ``receive``/``send`` that mean the client is gone (ASGI servers raise an ``OSError``)."""
+
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.handshake = Handshake.from_scope(scope)
         self._receive = receive
         self._send = send
         self._connected = False
         self._gone: WebSocketDisconnect | None = None
-
-    async def _await_connect(self) -> None:
-        """Read the ``websocket.connect`` event that opens every ASGI WebSocket."""
-        if self._connected:
-            return
-        message = await self._receive()
-        if message["type"] == "websocket.disconnect":
-            raise self._disconnected(message)
-        self._connected = True
-
-    def _disconnected(self, message: Any) -> WebSocketDisconnect:
-        self._gone = WebSocketDisconnect(message.get("code", CloseCode.NO_STATUS), message.get("reason") or "")
-        return self._gone
 
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
         await self._await_connect()
@@ -44,7 +39,10 @@ class ASGIConnection:
     async def receive(self) -> str | bytes:
         if self._gone is not None:
             raise WebSocketDisconnect(self._gone.code, self._gone.reason)
-        message = await self._receive()
+        try:
+            message = await self._receive()
+        except self.peer_gone_errors as exc:
+            raise self._lost() from exc
         kind = message["type"]
         if kind == "websocket.receive":
             text = message.get("text")
@@ -69,13 +67,33 @@ class ASGIConnection:
         try:
             await self._await_connect()
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
-        except (OSError, WebSocketDisconnect):
+        except WebSocketDisconnect:
             pass
+        except self.peer_gone_errors:
+            pass
+
+    async def _await_connect(self) -> None:
+        """Read the ``websocket.connect`` event that opens every ASGI WebSocket, once."""
+        if self._connected:
+            return
+        try:
+            message = await self._receive()
+        except self.peer_gone_errors as exc:
+            raise self._lost() from exc
+        if message["type"] == "websocket.disconnect":
+            raise self._disconnected(message)
+        self._connected = True
 
     async def _send_or_gone(self, message: dict[str, Any]) -> None:
         try:
             await self._send(message)
-        except OSError as exc:
-            # ASGI servers raise an OSError subclass when the client has gone.
-            self._gone = WebSocketDisconnect(CloseCode.ABNORMAL, "")
-            raise self._gone from exc
+        except self.peer_gone_errors as exc:
+            raise self._lost() from exc
+
+    def _disconnected(self, message: Any) -> WebSocketDisconnect:
+        self._gone = WebSocketDisconnect(message.get("code", CloseCode.NO_STATUS), message.get("reason") or "")
+        return self._gone
+
+    def _lost(self) -> WebSocketDisconnect:
+        self._gone = WebSocketDisconnect(CloseCode.ABNORMAL, "")
+        return self._gone
