@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .adapter import Adapter
 from .app import create_app
+from .capabilities import Capabilities
 from .close_codes import CloseCode
 from .connection import Connection, Handshake
 from .container import Container, ResolutionError
@@ -29,6 +30,7 @@ __all__ = [
     "Adapter",
     "AdapterNotFoundError",
     "AdapterUnavailableError",
+    "Capabilities",
     "CloseCode",
     "ConfigurationError",
     "Connection",

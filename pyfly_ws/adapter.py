@@ -2,7 +2,8 @@
 
 Adapters are found by name in the entry-point group ``pyfly_ws.adapters``; an
 entry point names an object with the members below (or a class that builds
-one with no arguments). The reference implementation is
+one with no arguments). An adapter may also carry a ``capabilities``
+attribute (:class:`~pyfly_ws.Capabilities`) for the conformance kit. The reference implementation is
 :data:`pyfly_ws.asgi.adapter`, which needs no framework at all.
 """
 

@@ -58,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     routes.add_argument("target", metavar="MODULE[:ATTR]")
     routes.add_argument("--adapter", help="the adapter to report (default: as create_app would choose)")
     routes.set_defaults(command=_routes)
+
+    suite = commands.add_parser("conformance", help="run the conformance suite on an adapter and print its matrix")
+    suite.add_argument("adapter", metavar="ADAPTER", help="an installed adapter name, or pkg.mod:attr")
+    suite.add_argument(
+        "--server",
+        action="append",
+        metavar="NAME",
+        help="inprocess, inprocess-trio, uvicorn-sansio, uvicorn-websockets, uvicorn-wsproto, hypercorn, granian, "
+        "daphne, or all (repeatable; default: inprocess and uvicorn-sansio)",
+    )
+    suite.add_argument("--report", metavar="PATH", help="also write the results as JSON")
+    suite.set_defaults(command=_conformance)
     return parser
 
 
@@ -97,6 +109,20 @@ def _routes(args: argparse.Namespace) -> int:
     if not rows:
         print(f"(no WebSocket endpoints in {name})")
     return 0
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    try:
+        import pytest
+    except ModuleNotFoundError:
+        raise CommandError('the conformance suite needs pytest: pip install "pyfly-ws[conformance]"') from None
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    argv = ["--pyargs", "pyfly_ws_conformance", f"--pyfly-ws-adapter={args.adapter}", "-p", "no:cacheprovider", "-q"]
+    argv += [f"--pyfly-ws-server={name}" for name in args.server or ()]
+    if args.report:
+        argv.append(f"--pyfly-ws-report={args.report}")
+    return int(pytest.main(argv))
 
 
 def load_target(spec: str) -> tuple[Any, str]:

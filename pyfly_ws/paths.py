@@ -82,7 +82,7 @@ class Segment:
 class PathTemplate:
     """A normalised endpoint path, parsed into literal and parameter segments."""
 
-    __slots__ = ("path", "segments", "params", "_regex")
+    __slots__ = ("path", "segments", "params", "_regex", "_raw_regex")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -102,6 +102,11 @@ class PathTemplate:
             "/" + (f"(?P<{s.param}>{s.converter.regex})" if s.converter else re.escape(s.text)) for s in self.segments
         )
         self._regex = re.compile(pattern or "/")
+        raw = "".join(
+            "/" + (f"(?P<{s.param}>{'.+' if s.is_path else '[^/]+'})" if s.param else re.escape(s.text))
+            for s in self.segments
+        )
+        self._raw_regex = re.compile(raw or "/")
 
     def __repr__(self) -> str:
         return f"PathTemplate({self.path!r})"
@@ -127,6 +132,11 @@ class PathTemplate:
             return {name: conv(raw[name]) for name, conv in self.params.items()}
         except (KeyError, ValueError):
             return None
+
+    def match_raw(self, path: str) -> dict[str, str] | None:
+        """Match ``path`` by shape alone, as a framework router does: parameters as unconverted strings."""
+        found = self._raw_regex.fullmatch(path)
+        return None if found is None else found.groupdict()
 
     def match(self, path: str) -> dict[str, Any] | None:
         """Match a request path and convert its parameters; ``None`` if it is not this endpoint."""

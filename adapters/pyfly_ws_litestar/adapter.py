@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from pyfly_ws import Capabilities
 from pyfly_ws.discovery import discover
 from pyfly_ws.endpoint import Endpoint
 
@@ -19,6 +20,10 @@ class LitestarAdapter:
     """Builds a :class:`litestar.Litestar` application serving pyfly-ws endpoints."""
 
     name = "litestar"
+    capabilities = Capabilities(
+        subprotocols=True, accept_headers=True, close_reasons=True, peer_close_codes=True, trio=True
+    )
+    """What the conformance suite may expect of this adapter beyond the core contract."""
     """The adapter's name, as ``create_app(adapter="litestar")`` and ``PYFLY_WS_ADAPTER`` spell it."""
 
     def create_app(self, endpoints: Sequence[Endpoint], **options: Any) -> Litestar:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -35,7 +35,7 @@ def litestar_path(endpoint: Endpoint) -> str:
     return endpoint.template.render(lambda name, is_path: f"{{{name}:{'path' if is_path else 'str'}}}")
 
 
-def route_handler(endpoint: Endpoint, **options: Any) -> WebsocketRouteHandler:
+def route_handler(endpoint: Endpoint, rivals: Sequence[Endpoint] = (), **options: Any) -> WebsocketRouteHandler:
     """A Litestar websocket route handler serving ``endpoint``.
 
     ``options`` go to Litestar's ``websocket(...)`` decorator (``guards``,
@@ -43,6 +43,10 @@ def route_handler(endpoint: Endpoint, **options: Any) -> WebsocketRouteHandler:
     ``socket``, so Litestar's signature model and dependency injection have
     nothing to parse beyond what a hand-written handler costs; path parameters
     are read raw from the scope and converted by the core.
+
+    ``rivals`` are more specific endpoints that Litestar's router may pass
+    over in favour of this one's ``{name:path}`` parameter; a request that
+    fits one of them by shape goes to it, as on every other adapter.
     """
     serve = endpoint.serve
     path_names = tuple(name for name, conv in endpoint.template.params.items() if conv.name == "path")
@@ -65,6 +69,13 @@ def route_handler(endpoint: Endpoint, **options: Any) -> WebsocketRouteHandler:
             raw = dict(socket.scope["path_params"])
             for name in path_names:
                 raw[name] = raw[name].removeprefix("/")
+            if rivals:
+                requested = endpoint.template.render(lambda name, _: raw[name])
+                for rival in rivals:
+                    rival_params = rival.template.match_raw(requested)
+                    if rival_params is not None:
+                        await rival.serve(LitestarConnection(socket), rival_params)
+                        return
             await serve(LitestarConnection(socket), raw)
 
     handler.__name__ = endpoint.method
@@ -76,7 +87,20 @@ def route_handler(endpoint: Endpoint, **options: Any) -> WebsocketRouteHandler:
 
 def route_handlers(endpoints: Iterable[Endpoint], **options: Any) -> list[WebsocketRouteHandler]:
     """One route handler per endpoint, in the given order; ``options`` as for :func:`route_handler`."""
-    return [route_handler(endpoint, **options) for endpoint in endpoints]
+    ordered = list(endpoints)
+    return [
+        route_handler(endpoint, _rivals(endpoint, ordered[:index]), **options) for index, endpoint in enumerate(ordered)
+    ]
+
+
+def _rivals(endpoint: Endpoint, before: Sequence[Endpoint]) -> tuple[Endpoint, ...]:
+    """The endpoints ahead of one with a ``{name:path}`` parameter that share its literal prefix."""
+    segments = endpoint.template.segments
+    if not any(segment.is_path for segment in segments):
+        return ()
+    literal = [segment.text for segment in segments[: next(i for i, s in enumerate(segments) if s.param)]]
+    prefix = "/" + "/".join(literal)
+    return tuple(other for other in before if other.path.startswith(prefix))
 
 
 def handlers(source: object, **options: Any) -> list[WebsocketRouteHandler]:

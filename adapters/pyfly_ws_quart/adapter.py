@@ -7,6 +7,7 @@ from typing import Any
 
 from quart import Quart
 
+from pyfly_ws import Capabilities
 from pyfly_ws.discovery import discover
 from pyfly_ws.endpoint import Endpoint
 
@@ -31,6 +32,10 @@ class QuartAdapter:
     """
 
     name = "quart"
+    capabilities = Capabilities(
+        subprotocols=True, accept_headers=True, close_reasons=True, peer_close_codes=True, trio=False
+    )
+    """What the conformance suite may expect of this adapter beyond the core contract."""
 
     def create_app(
         self,

@@ -3,9 +3,9 @@
 Quart signals a client disconnect by cancelling the handler task. The view in
 :mod:`pyfly_ws_quart.view` runs the handler in a task of its own and receives
 that cancellation. It then marks this connection as left, through
-:meth:`QuartConnection.peer_left`. If the handler is waiting in
+:meth:`QuartConnection.peer_left`, which interrupts every task waiting in
 :meth:`~QuartConnection.receive` or :meth:`~QuartConnection.send` at that
-moment, the view interrupts it, and the call raises
+moment; the interrupted call raises
 :class:`~pyfly_ws.WebSocketDisconnect` with the peer's close code. Otherwise
 the handler's next call raises it. Cancellation never reaches the
 application's own code for a disconnect, just as on every other adapter.
@@ -35,7 +35,7 @@ _T = TypeVar("_T")
 class QuartConnection:
     """One Quart websocket, as the pyfly-ws core sees it."""
 
-    __slots__ = ("handshake", "websocket", "_record", "_gone", "_busy", "_interrupted")
+    __slots__ = ("handshake", "websocket", "_record", "_gone", "_waiting", "_interrupted")
 
     def __init__(self, websocket: Websocket) -> None:
         scope: Any = websocket.scope
@@ -44,8 +44,8 @@ class QuartConnection:
         """The native Quart websocket (the object behind ``quart.websocket``)."""
         self._record: list[dict[str, Any]] | None = scope.get(RECORD_KEY)
         self._gone: WebSocketDisconnect | None = None
-        self._busy = False
-        self._interrupted = False
+        self._waiting: set[asyncio.Task[Any]] = set()  # tasks inside a call to Quart right now
+        self._interrupted: set[asyncio.Task[Any]] = set()  # of those, the ones peer_left() cancelled
 
     # -- the Connection contract ---------------------------------------------
 
@@ -67,17 +67,19 @@ class QuartConnection:
         if self._gone is not None:
             call.close()
             raise self._error()
-        self._busy = True
+        task = asyncio.current_task()
+        if task is not None:
+            self._waiting.add(task)
         try:
             return await call
         except asyncio.CancelledError:
-            if self._take_interruption():
+            if self._take_interruption(task):
                 raise self._error() from None
             raise
         except OSError as exc:  # the ASGI server refused a send: the client is gone
             raise await self._lost() from exc
         finally:
-            self._busy = False
+            self._waiting.discard(task)
 
     async def close(self, code: int, reason: str) -> None:
         """Close; before accept, Quart's close makes the server refuse the handshake (HTTP 403)."""
@@ -103,30 +105,29 @@ class QuartConnection:
         event = self._record[0]
         return WebSocketDisconnect(event.get("code", CloseCode.NO_STATUS), event.get("reason") or "")
 
-    def peer_left(self, gone: WebSocketDisconnect) -> bool:
-        """Record that the peer left; ``True`` if the handler waits in receive or send and must be interrupted.
+    def peer_left(self, gone: WebSocketDisconnect) -> None:
+        """Record that the peer left, and interrupt every task waiting in receive, send or accept.
 
-        After ``True`` the caller cancels the handler's task once. The waiting
-        call takes that cancellation back (``Task.uncancel``) and raises
-        :class:`~pyfly_ws.WebSocketDisconnect` instead.
+        Each interrupted call takes its cancellation back (``Task.uncancel``)
+        and raises :class:`~pyfly_ws.WebSocketDisconnect` instead; a task that
+        is elsewhere gets the error from its next call. Several tasks may use
+        the connection at once (one sending while another receives).
         """
         if self._gone is None:
             self._gone = gone
-        if self._busy and not self._interrupted:
-            self._interrupted = True
-            return True
-        return False
+        for task in self._waiting - self._interrupted:
+            self._interrupted.add(task)
+            task.cancel()
 
     # -- internals -----------------------------------------------------------
 
-    def _take_interruption(self) -> bool:
-        """Whether a cancellation being handled is the view's interruption, taken back here."""
-        if not self._interrupted:
+    def _take_interruption(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether a cancellation being handled is peer_left()'s interruption, taken back here."""
+        if task is None or task not in self._interrupted:
             return False
-        self._interrupted = False
-        task = asyncio.current_task()
+        self._interrupted.discard(task)
         # Another cancellation still pending (a timeout, a shutdown) wins.
-        return task is not None and task.uncancel() == 0
+        return task.uncancel() == 0
 
     def _error(self) -> WebSocketDisconnect:
         gone = self._gone or WebSocketDisconnect(CloseCode.ABNORMAL, "")
@@ -139,7 +140,7 @@ class QuartConnection:
         disconnect event it already queued: yield once so it can, and the
         peer's own close code is reported instead of 1006.
         """
-        self._busy = False  # not interruptible from here on: the outcome is a disconnect either way
+        self._waiting.discard(asyncio.current_task())  # the outcome is a disconnect anyway
         if self._gone is None and self._record is not None and not self._record:
             await asyncio.sleep(0)
         if self._gone is None:

@@ -68,8 +68,7 @@ async def supervise(connection: QuartConnection, session: Coroutine[Any, Any, No
                     child.exception()  # retrieved: the cancellation is what propagates
                 raise
             disconnected = True
-            if connection.peer_left(gone):
-                child.cancel()
+            connection.peer_left(gone)
     child.result()
     if disconnected:
         raise asyncio.CancelledError

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from pyfly_ws import Endpoint, discover
+from pyfly_ws import Capabilities, Endpoint, discover
 
 from .routes import translate
 
@@ -22,6 +22,10 @@ class StarletteAdapter:
     """
 
     name = "starlette"
+    capabilities = Capabilities(
+        subprotocols=True, accept_headers=True, close_reasons=True, peer_close_codes=True, trio=True
+    )
+    """What the conformance suite may expect of this adapter beyond the core contract."""
     """The name ``create_app(adapter="starlette")`` and ``PYFLY_WS_ADAPTER`` use."""
 
     def create_app(self, endpoints: Sequence[Endpoint], **options: Any) -> Starlette:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..capabilities import Capabilities
 from ..endpoint import Endpoint
 from .app import PyflyASGIApp
 from .connection import ASGIConnection
@@ -16,6 +17,10 @@ class ASGIAdapter:
     """Builds a :class:`PyflyASGIApp`; options: ``fallback``, ``on_startup``, ``on_shutdown``."""
 
     name = "asgi"
+    capabilities = Capabilities(
+        subprotocols=True, accept_headers=True, close_reasons=True, peer_close_codes=True, trio=True
+    )
+    """What the conformance suite may expect of this adapter beyond the core contract."""
 
     def create_app(self, endpoints: Sequence[Endpoint], **options: Any) -> PyflyASGIApp:
         """A plain ASGI application serving ``endpoints``."""

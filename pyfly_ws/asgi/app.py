@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from ..adapter import ASGIApp, Receive, Scope, Send
 from ..endpoint import Endpoint
@@ -37,10 +36,15 @@ class PyflyASGIApp:
         self.on_startup = tuple(on_startup)
         self.on_shutdown = tuple(on_shutdown)
 
-    def match(self, path: str) -> tuple[Endpoint, dict[str, Any]] | None:
-        """The endpoint serving ``path`` and its converted parameters, or ``None``."""
+    def match(self, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+        """The endpoint routing ``path`` and its raw parameters, or ``None``.
+
+        Like every framework router, this matches the path's shape only; the
+        endpoint then converts the parameters and refuses values that do not
+        fit their types, so a mismatch is refused the same way on every adapter.
+        """
         for endpoint in self.endpoints:
-            params = endpoint.template.match(path)
+            params = endpoint.template.match_raw(path)
             if params is not None:
                 return endpoint, params
         return None
@@ -50,7 +54,7 @@ class PyflyASGIApp:
         if kind == "websocket":
             found = self.match(scope["path"])
             if found is not None:
-                await found[0].run(ASGIConnection(scope, receive, send), found[1])
+                await found[0].serve(ASGIConnection(scope, receive, send), found[1])
             elif self.fallback is not None:
                 await self.fallback(scope, receive, send)
             else:

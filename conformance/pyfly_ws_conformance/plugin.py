@@ -1,0 +1,138 @@
+"""The pytest plugin: inert unless an adapter is named, then it runs the suite against it.
+
+    pytest --pyfly-ws-adapter=pkg.mod:adapter [--pyfly-ws-server=NAME ...]
+    pytest --pyargs pyfly_ws_conformance --pyfly-ws-adapter=starlette
+
+or the ini keys ``pyfly_ws_adapter`` and ``pyfly_ws_servers``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .runner import Runner
+
+__all__ = ["DEFAULT_TRANSPORTS", "ConformanceWarning"]
+
+SUITE_FILE = Path(__file__).with_name("test_conformance.py")
+DEFAULT_TRANSPORTS = ("inprocess", "uvicorn-sansio")
+RUNNER_KEY = pytest.StashKey["Runner"]()
+_results: dict[str, Counter[str]] = {}
+"""Outcome counts per transport of the current run."""
+
+
+class ConformanceWarning(UserWarning):
+    """A problem with how the conformance suite was configured, e.g. an unknown case in ``known_failures``."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pyfly-ws conformance")
+    group.addoption("--pyfly-ws-adapter", metavar="SPEC", help="run the pyfly-ws conformance suite on this adapter")
+    group.addoption(
+        "--pyfly-ws-server",
+        action="append",
+        metavar="NAME",
+        help="transport to run the suite on (repeatable): inprocess, inprocess-trio, a server configuration, or all",
+    )
+    group.addoption("--pyfly-ws-report", metavar="PATH", help="write the suite's results as JSON to PATH")
+    parser.addini("pyfly_ws_adapter", "adapter to run the pyfly-ws conformance suite on", default=None)
+    parser.addini("pyfly_ws_servers", "transports for the pyfly-ws conformance suite", type="args", default=[])
+
+
+def _transports(config: pytest.Config) -> list[str]:
+    from .runner import IN_PROCESS
+    from .servers import SERVERS
+
+    names = config.getoption("pyfly_ws_server") or config.getini("pyfly_ws_servers") or list(DEFAULT_TRANSPORTS)
+    everything = [*IN_PROCESS, *SERVERS]
+    chosen: list[str] = []
+    for name in names:
+        for one in everything if name == "all" else [name]:
+            if one not in everything:
+                raise pytest.UsageError(f"unknown --pyfly-ws-server {one!r}; choose from {', '.join(everything)}, all")
+            if one not in chosen:
+                chosen.append(one)
+    return chosen
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    spec = config.getoption("pyfly_ws_adapter") or config.getini("pyfly_ws_adapter")
+    if not spec:
+        return
+    from .registry import CASES
+    from .runner import Runner
+
+    runner = Runner(str(spec), _transports(config))
+    config.stash[RUNNER_KEY] = runner
+    _results.clear()
+    config.add_cleanup(runner.close)
+    for key in runner.harness.known_failures:
+        case_id, _, transport = key.partition("@")
+        if case_id not in CASES or (transport and transport not in runner.transports):
+            config.issue_config_time_warning(
+                ConformanceWarning(f"known_failures names {key!r}, which is not a case (or transport) of this run"),
+                stacklevel=2,
+            )
+    if not any("pyfly_ws_conformance" in str(arg) for arg in config.args):
+        config.args.append(str(SUITE_FILE))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path == SUITE_FILE and RUNNER_KEY not in config.stash:
+        return True  # inert: nobody asked for the suite
+    return None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.path != SUITE_FILE or "conformance_case" not in metafunc.fixturenames:
+        return
+    from .registry import CASES
+
+    runner = metafunc.config.stash[RUNNER_KEY]
+    known = runner.harness.known_failures
+    params = []
+    for transport in runner.transports:
+        for case in CASES.values():
+            reason = known.get(f"{case.id}@{transport}") or known.get(case.id)
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            params.append(pytest.param(case, transport, id=f"{case.id}@{transport}", marks=marks))
+    metafunc.parametrize(("conformance_case", "conformance_transport"), params)
+
+
+@pytest.fixture(scope="session")
+def pyfly_ws_runner(request: pytest.FixtureRequest) -> Runner:
+    """The session's conformance runner (adapter, transports, servers)."""
+    return request.config.stash[RUNNER_KEY]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "test_conformance.py::test_conformance[" not in report.nodeid:
+        return
+    if report.when != "call" and not (report.failed or report.skipped):
+        return
+    transport = report.nodeid.rpartition("@")[2].rstrip("]")
+    if hasattr(report, "wasxfail"):
+        outcome = "xfailed" if report.skipped else "failed"
+    else:
+        outcome = report.outcome
+    _results.setdefault(transport, Counter())[outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if RUNNER_KEY not in config.stash:
+        return
+    from .matrix import format_matrix, report
+
+    runner = config.stash[RUNNER_KEY]
+    rows = {transport: dict(_results.get(transport, Counter())) for transport in runner.transports}
+    terminalreporter.write_sep("=", f"pyfly-ws conformance: adapter {runner.harness.name!r}")
+    terminalreporter.write_line(format_matrix({runner.harness.name: rows}))
+    path = config.getoption("pyfly_ws_report")
+    if path:
+        Path(path).write_text(json.dumps(report(runner.harness.name, rows), indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,63 @@
+"""The case registry: each case is a small async check with a stable id, grouped by area."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pyfly_ws import Capabilities
+
+if TYPE_CHECKING:
+    from .context import CaseContext
+
+__all__ = ["CASES", "Case", "case"]
+
+CaseFunc = Callable[["CaseContext"], Awaitable[None]] | Callable[["CaseContext"], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One conformance case: ``func(ctx)`` raises ``AssertionError`` when the adapter misbehaves."""
+
+    id: str
+    """Stable id, ``area.name``; ``known_failures`` and reports use it."""
+    func: CaseFunc
+    """The check: async, or sync for property cases that drive the loop through ``ctx.call``."""
+    requires: tuple[str, ...] = ()
+    """Adapter capabilities (:class:`~pyfly_ws.Capabilities` flags) the case needs."""
+    server_requires: tuple[str, ...] = ()
+    """Server capabilities (``ServerCapabilities`` flags) the case needs when run over a server."""
+    doc: str = ""
+    """What the case proves, from the function's docstring."""
+
+    @property
+    def area(self) -> str:
+        """The group the case belongs to: routing, handshake, messages, ..."""
+        return self.id.partition(".")[0]
+
+    @property
+    def is_async(self) -> bool:
+        """Whether ``func`` is a coroutine function (else it is run in a worker thread)."""
+        return inspect.iscoroutinefunction(self.func)
+
+
+CASES: dict[str, Case] = {}
+"""Every registered case by id, in registration order."""
+
+
+def case(case_id: str, *, requires: tuple[str, ...] = (), server_requires: tuple[str, ...] = ()) -> Callable[[Any], Any]:
+    """Register the decorated function as the case ``case_id`` (``area.name``)."""
+    area, dot, name = case_id.partition(".")
+    if not (area and dot and name):
+        raise ValueError(f"case id {case_id!r} must look like 'area.name'")
+    Capabilities().lacking(*requires)  # unknown flags fail here, at import time
+
+    def register(func: CaseFunc) -> CaseFunc:
+        if case_id in CASES:
+            raise ValueError(f"duplicate conformance case id {case_id!r}")
+        CASES[case_id] = Case(case_id, func, requires, server_requires, inspect.getdoc(func) or "")
+        return func
+
+    return register

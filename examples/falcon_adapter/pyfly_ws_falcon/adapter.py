@@ -1,0 +1,90 @@
+"""``FalconAdapter``: builds a complete ``falcon.asgi.App`` from pyfly-ws endpoints."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from falcon import HTTPRouteNotFound
+from falcon.asgi import App, Request, Response, WebSocket
+from pyfly_ws import CloseCode, Endpoint, discover
+
+from .connection import PEER_CLOSE_KEY, PeerClose
+from .routes import add_endpoints
+
+__all__ = ["CAPABILITIES", "FalconAdapter", "FalconApp", "adapter", "create_app"]
+
+logger = logging.getLogger("pyfly_ws.falcon")
+
+CAPABILITIES = {
+    "subprotocols": True,
+    "accept_headers": True,  # ASCII header values only (Falcon encodes them as ASCII); ASGI servers >= 2.1
+    "close_reasons": True,  # ASGI servers implementing spec 2.3 or later (uvicorn, hypercorn)
+    "peer_close_codes": True,  # the reason needs FalconApp (create_app); add_routes into a plain App gives ""
+    "http_denial": False,  # Falcon has no WebSocket denial response: a refusal is always 403
+    "trio": False,  # Falcon's WebSocket buffers incoming messages with asyncio
+}
+"""The optional behaviours verified for this adapter, as ``pyfly_ws.Capabilities`` flags."""
+
+
+class FalconApp(App[Request, Response]):
+    """A ``falcon.asgi.App`` that also keeps each WebSocket client's close event.
+
+    Falcon tells a responder that the client left with the close code only;
+    this app wraps the ASGI ``receive`` of every WebSocket connection in a
+    :class:`~pyfly_ws_falcon.connection.PeerClose` (handed to
+    :class:`~pyfly_ws_falcon.FalconConnection` in a copy of the scope) so that
+    the handler's ``WebSocketDisconnect`` carries the client's reason too.
+    """
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:  # type: ignore[override]
+        if scope["type"] == "websocket":
+            peer = PeerClose(receive)
+            scope = {**scope, PEER_CLOSE_KEY: peer}
+            receive = peer.receive
+        await super().__call__(scope, receive, send)
+
+
+async def refuse_unknown_path(
+    req: Request, resp: Response | None, ex: HTTPRouteNotFound, params: dict[str, Any], ws: WebSocket | None = None
+) -> None:
+    """Refuse a handshake for a path no endpoint serves (HTTP 403), logging at DEBUG as pyfly-ws does.
+
+    Falcon's default would refuse as well, but log an ERROR for every such
+    handshake. Plain HTTP requests keep Falcon's 404.
+    """
+    if ws is None:
+        raise ex
+    logger.debug("refusing WebSocket handshake for %s: no endpoint at this path", req.path)
+    await ws.close(CloseCode.POLICY_VIOLATION)
+
+
+class FalconAdapter:
+    """The ``falcon`` adapter: each endpoint becomes a route (or sink) of a ``falcon.asgi.App``."""
+
+    name = "falcon"
+    """The name ``create_app(adapter="falcon")`` and ``PYFLY_WS_ADAPTER`` use."""
+
+    def create_app(self, endpoints: Sequence[Endpoint], **options: Any) -> FalconApp:
+        """A :class:`FalconApp` serving ``endpoints``; ``options`` go to ``falcon.asgi.App(...)``.
+
+        Beyond the routes, the app sends no close reason the handler did not
+        give (Falcon would fill in e.g. "Normal Closure"), and refuses an
+        unknown WebSocket path with a DEBUG log instead of Falcon's ERROR.
+        An unknown option is a ``TypeError`` naming it.
+        """
+        app = FalconApp(**options)
+        app.ws_options.default_close_reasons = {}
+        app.add_error_handler(HTTPRouteNotFound, refuse_unknown_path)
+        add_endpoints(app, endpoints)
+        return app
+
+
+adapter = FalconAdapter()
+"""The instance the ``pyfly_ws_falcon:adapter`` entry point names."""
+
+
+def create_app(source: object, **options: Any) -> FalconApp:
+    """A Falcon app serving every endpoint in ``source``; ``options`` go to ``falcon.asgi.App(...)``."""
+    return adapter.create_app(discover(source), **options)
