@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -17,6 +19,19 @@ LOWEST = {
     "quart": ["quart==0.20.0"],
 }
 """The lower bounds pyproject.toml declares, installed exactly to prove they work."""
+TRANSPORTS = {
+    "inprocess": [],
+    "inprocess-trio": ["trio"],
+    "uvicorn-sansio": ["uvicorn"],
+    "uvicorn-websockets": ["uvicorn"],
+    "uvicorn-wsproto": ["uvicorn"],
+    "hypercorn": ["hypercorn"],
+    "granian": ["granian"],
+    "daphne": ["daphne"],
+}
+"""Conformance transports and the extras each needs."""
+REPORTS = ".conformance-reports"
+"""Where every conformance session writes its results, for the `matrix` session."""
 
 
 @nox.session(python=PYTHON)
@@ -31,7 +46,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def types(session: nox.Session) -> None:
     """mypy --strict over the core, the adapters, the examples and the tests."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev]", "-e", "examples/falcon_adapter")
     session.run("mypy")
     session.run("mypy", "--strict", "examples", "tests")
 
@@ -76,6 +91,65 @@ def lowest(session: nox.Session, adapter: str) -> None:
     session.run(
         "pytest", f"tests/adapters/test_{adapter}.py", "tests/integration", "--adapter", adapter, *session.posargs
     )
+
+
+@nox.session(python=PYTHON)
+def servers(session: nox.Session) -> None:
+    """What each ASGI server can do, re-measured; and the conformance kit itself, tested with pytester."""
+    session.install("-e", ".[servers,conformance,test]")
+    session.run("pytest", "tests/conformance", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("adapter", ["asgi", *ADAPTERS])
+@nox.parametrize("server", list(TRANSPORTS))
+def conformance(session: nox.Session, adapter: str, server: str) -> None:
+    """The conformance suite: one adapter on one transport (in-process, or a real server on 127.0.0.1)."""
+    extras = ["conformance", *TRANSPORTS[server], *([adapter] if adapter != "asgi" else [])]
+    session.install("-e", f".[{','.join(extras)}]")
+    report = f"{REPORTS}/{adapter}@{server}.json"
+    session.run("pyfly-ws", "conformance", adapter, "--server", server, "--report", report, *session.posargs)
+
+
+@nox.session(name="conformance-custom", python=PYTHON)
+def conformance_custom(session: nox.Session) -> None:
+    """The third-party Falcon adapter in examples/, installed as its users would, on the suite."""
+    session.install("-e", ".[conformance,uvicorn]", "-e", "examples/falcon_adapter")
+    session.run("pytest", "tests/adapters/test_falcon_example.py", "-p", "no:cacheprovider")
+    for server in ("inprocess", "uvicorn-sansio"):
+        report = f"{REPORTS}/falcon@{server}.json"
+        session.run("pyfly-ws", "conformance", "falcon", "--server", server, "--report", report)
+
+
+@nox.session(python=PYTHON)
+def wheel(session: nox.Session) -> None:
+    """Build the wheel, install it in a clean virtualenv, and run the shipped suite from outside the repo."""
+    tmp = session.create_tmp()
+    session.install("hatchling")
+    session.run("hatchling", "build", "-t", "wheel", "-d", f"{tmp}/dist")
+    session.run("python", "-m", "venv", "--clear", f"{tmp}/venv")
+    python = f"{tmp}/venv/bin/python"
+    [built] = [name for name in os.listdir(f"{tmp}/dist") if name.endswith(".whl")]
+    session.run(python, "-m", "pip", "install", "-q", f"{tmp}/dist/{built}[conformance]", external=True)
+    session.chdir(tmp)
+    session.run(
+        python,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "--pyargs",
+        "pyfly_ws_conformance",
+        "--pyfly-ws-adapter=asgi",
+        external=True,
+    )
+
+
+@nox.session(python=PYTHON)
+def matrix(session: nox.Session) -> None:
+    """The table of every adapter on every transport, from the reports the conformance sessions wrote."""
+    session.install("-e", ".[conformance]")
+    session.run("python", "-m", "pyfly_ws_conformance.matrix", REPORTS)
 
 
 @nox.session(python=PYTHON, default=False)

@@ -24,6 +24,7 @@ from .exceptions import (
 )
 from .handler import WebSocketHandler
 from .mapping import controller, request_mapping, rest_controller, websocket_mapping
+from .paths import PathTemplate
 from .session import JSONMode, SessionState, WebSocketSession
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Headers",
     "InvalidPayloadError",
     "JSONMode",
+    "PathTemplate",
     "MessageTypeError",
     "QueryParams",
     "ResolutionError",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
+import subprocess
 import sys
 import traceback
 from collections.abc import Sequence
@@ -112,17 +114,15 @@ def _routes(args: argparse.Namespace) -> int:
 
 
 def _conformance(args: argparse.Namespace) -> int:
-    try:
-        import pytest
-    except ModuleNotFoundError:
-        raise CommandError('the conformance suite needs pytest: pip install "pyfly-ws[conformance]"') from None
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    argv = ["--pyargs", "pyfly_ws_conformance", f"--pyfly-ws-adapter={args.adapter}", "-p", "no:cacheprovider", "-q"]
-    argv += [f"--pyfly-ws-server={name}" for name in args.server or ()]
+    if importlib.util.find_spec("pytest") is None or importlib.util.find_spec("pyfly_ws_conformance") is None:
+        raise CommandError('the conformance suite needs pytest: pip install "pyfly-ws[conformance]"')
+    argv = [sys.executable, "-m", "pytest", "--pyargs", "pyfly_ws_conformance", f"--pyfly-ws-adapter={args.adapter}"]
+    argv += ["-p", "no:cacheprovider", "-q", *(f"--pyfly-ws-server={name}" for name in args.server or ())]
     if args.report:
         argv.append(f"--pyfly-ws-report={args.report}")
-    return int(pytest.main(argv))
+    # A fresh interpreter: pytest must import the suite (and anyio's plugin) itself to rewrite its asserts.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run(argv, env=env, check=False).returncode
 
 
 def load_target(spec: str) -> tuple[Any, str]:

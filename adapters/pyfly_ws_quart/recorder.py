@@ -10,6 +10,7 @@ disconnect apart from any other reason the handler task might be cancelled.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, cast
 
 from quart import Quart
@@ -32,10 +33,32 @@ class DisconnectRecorder(ASGIWebsocketConnection):
     async def __call__(self, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         """Serve the connection as Quart does, through a ``receive`` that records the disconnect."""
         record: list[dict[str, Any]] = []
-        cast("dict[str, Any]", self.scope)[RECORD_KEY] = record
+        scope = cast("dict[str, Any]", self.scope)
+        scope[RECORD_KEY] = record
+        scope.setdefault("scheme", "ws")  # optional in ASGI (daphne leaves it out), required by Quart
+
+        pending: list[asyncio.Future[ASGIReceiveEvent]] = []  # the server receive in flight, if any
+        closed = asyncio.Event()
+
+        async def receive_from_server() -> ASGIReceiveEvent:
+            # Quart always keeps a receive in flight. Granian does not send a close frame while one
+            # is, so the receive runs as a future that send_complete() can withdraw before a close.
+            while True:
+                future = asyncio.ensure_future(receive())
+                pending[:] = [future]
+                try:
+                    await asyncio.wait((future,))
+                except asyncio.CancelledError:
+                    future.cancel()
+                    raise
+                finally:
+                    pending.clear()
+                if not future.cancelled():
+                    return future.result()
+                await closed.wait()  # withdrawn for a close: receive again once it is sent
 
         async def receive_and_record() -> ASGIReceiveEvent:
-            event = await receive()
+            event = await receive_from_server()
             if event["type"] == "websocket.disconnect":
                 record.append(dict(event))
             elif event.get("bytes") == b"":
@@ -44,7 +67,21 @@ class DisconnectRecorder(ASGIWebsocketConnection):
                 return cast("ASGIReceiveEvent", {"type": "websocket.receive", "bytes": b"", "text": b""})
             return event
 
-        await super().__call__(receive_and_record, send)
+        async def send_complete(event: Any) -> None:
+            if event["type"] == "websocket.close":
+                for future in pending:
+                    future.cancel()
+                if "reason" not in event:
+                    # Quart leaves "reason" out for servers announcing ASGI < 2.3. It is optional: "" means none.
+                    event = {**event, "reason": ""}
+                try:
+                    await send(event)
+                finally:
+                    closed.set()
+                return
+            await send(event)
+
+        await super().__call__(receive_and_record, send_complete)
 
 
 def install_recorder(app: Quart) -> bool:

@@ -14,7 +14,17 @@ from .context import CaseContext
 from .harness import Harness, case_source, load_harness
 from .registry import CASES, Case, case
 
-__all__ = ["CASES", "SUITE_VERSION", "Capabilities", "Case", "CaseContext", "Harness", "case", "case_source", "load_harness"]
+__all__ = [
+    "CASES",
+    "SUITE_VERSION",
+    "Capabilities",
+    "Case",
+    "CaseContext",
+    "Harness",
+    "case",
+    "case_source",
+    "load_harness",
+]
 
 SUITE_VERSION = "1.0"
 """Bumped when cases are added or changed, so a report says which suite it passed."""

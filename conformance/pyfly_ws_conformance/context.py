@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import ContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -98,7 +97,9 @@ class CaseContext:
         records: list[dict[str, Any]] = await self._probe({"op": "logs", "since": self._log_mark})
         return [r for r in records if level is None or r["level"] == level]
 
-    def open(self, path: str, *, client: ASGIClient | URLClient | None = None, **options: Any) -> ContextManager[TestSession]:
+    def open(
+        self, path: str, *, client: ASGIClient | URLClient | None = None, **options: Any
+    ) -> AbstractContextManager[TestSession]:
         """:meth:`connect` for sync cases: a plain context manager whose session methods go through :meth:`call`."""
         if self._portal is None:
             raise RuntimeError("ctx.open() is only available to sync cases")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OUTCOMES", "format_matrix", "load_reports", "report"]
+__all__ = ["OUTCOMES", "format_grid", "format_matrix", "load_reports", "main", "report"]
 
 OUTCOMES = ("passed", "failed", "skipped", "xfailed")
 
@@ -40,3 +40,37 @@ def format_matrix(results: Mapping[str, Mapping[str, Mapping[str, int]]]) -> str
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *rows]]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def format_grid(results: Mapping[str, Mapping[str, Mapping[str, int]]]) -> str:
+    """Adapters as rows, transports as columns; each cell ``passed/skipped/xfailed``, plus ``!N`` failures."""
+    transports: list[str] = []
+    for per_adapter in results.values():
+        transports += [t for t in per_adapter if t not in transports]
+
+    def cell(counts: Mapping[str, int] | None) -> str:
+        if counts is None:
+            return "-"
+        text = f"{counts.get('passed', 0)}/{counts.get('skipped', 0)}/{counts.get('xfailed', 0)}"
+        return f"{text} !{counts['failed']}" if counts.get("failed") else text
+
+    header = ["adapter", *transports]
+    rows = [[adapter, *(cell(per.get(t)) for t in transports)] for adapter, per in results.items()]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+    return "\n".join([*lines, "", "cells: passed/skipped/xfailed; !N marks N failures"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pyfly_ws_conformance.matrix DIR``: print the grid of every report in DIR; 1 if any failed."""
+    import sys
+
+    folder = Path((argv if argv is not None else sys.argv[1:])[0])
+    results = load_reports(sorted(folder.glob("*.json")))
+    print(format_grid(results))
+    failed = sum(c.get("failed", 0) for per in results.values() for c in per.values())
+    return 1 if failed or not results else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

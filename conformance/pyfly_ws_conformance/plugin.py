@@ -112,15 +112,12 @@ def pyfly_ws_runner(request: pytest.FixtureRequest) -> Runner:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if "test_conformance.py::test_conformance[" not in report.nodeid:
+    if "::test_conformance[" not in report.nodeid or "@" not in report.nodeid:
         return
     if report.when != "call" and not (report.failed or report.skipped):
         return
     transport = report.nodeid.rpartition("@")[2].rstrip("]")
-    if hasattr(report, "wasxfail"):
-        outcome = "xfailed" if report.skipped else "failed"
-    else:
-        outcome = report.outcome
+    outcome = ("xfailed" if report.skipped else "failed") if hasattr(report, "wasxfail") else report.outcome
     _results.setdefault(transport, Counter())[outcome] += 1
 
 

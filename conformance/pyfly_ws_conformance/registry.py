@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from pyfly_ws import Capabilities
+
+from .servers import ServerCapabilities
 
 if TYPE_CHECKING:
     from .context import CaseContext
@@ -47,12 +49,18 @@ CASES: dict[str, Case] = {}
 """Every registered case by id, in registration order."""
 
 
-def case(case_id: str, *, requires: tuple[str, ...] = (), server_requires: tuple[str, ...] = ()) -> Callable[[Any], Any]:
+def case(
+    case_id: str, *, requires: tuple[str, ...] = (), server_requires: tuple[str, ...] = ()
+) -> Callable[[Any], Any]:
     """Register the decorated function as the case ``case_id`` (``area.name``)."""
     area, dot, name = case_id.partition(".")
     if not (area and dot and name):
         raise ValueError(f"case id {case_id!r} must look like 'area.name'")
     Capabilities().lacking(*requires)  # unknown flags fail here, at import time
+    known_server_flags = {f.name for f in fields(ServerCapabilities)}
+    unknown = [flag for flag in server_requires if flag not in known_server_flags]
+    if unknown:
+        raise ValueError(f"case {case_id!r}: unknown server capability {unknown[0]!r}")
 
     def register(func: CaseFunc) -> CaseFunc:
         if case_id in CASES:

@@ -63,6 +63,10 @@ class ServerCapabilities:
     """The close code a client sees past ``max_message_size``: 1009 by the spec, 1005 if the close frame has no code, 1006 if the connection just drops."""  # noqa: E501
     client_port_int: bool
     """``scope["client"]`` is a ``(host, port)`` pair with an ``int`` port, as the ASGI spec says."""
+    protocol_close_codes: bool
+    """An app can close with the protocol codes 1001-1014 (1003, 1007, 1011...), not only 1000 and 3000-4999."""
+    repeated_headers: bool
+    """A header the client sends twice reaches the app as two header pairs, not joined with a comma."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,8 @@ _SPEC = ServerCapabilities(
     max_message_size=16 * _MIB,
     too_big_close_code=1009,
     client_port_int=True,
+    protocol_close_codes=True,
+    repeated_headers=True,
 )
 # Measured with tests/conformance/test_servers.py (uvicorn 0.54, hypercorn 0.18, granian 2.8, daphne 4.2).
 _UVICORN_CAPS = replace(_SPEC, abrupt_drop_code=1005)  # its sans-I/O protocols report 1005 on a bare EOF
@@ -151,6 +157,8 @@ _DAPHNE_CAPS = replace(
     empty_messages=False,
     max_message_size=_MIB,
     too_big_close_code=1006,
+    protocol_close_codes=False,  # its WebSocket library accepts only 1000 and 3000-4999 and sends no close frame
+    repeated_headers=False,  # Twisted joins them: "a,b"
 )
 
 SERVERS: Mapping[str, ServerConfig] = MappingProxyType(

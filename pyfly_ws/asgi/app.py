@@ -23,6 +23,9 @@ class PyflyASGIApp:
     run in the ASGI lifespan; with a fallback, the lifespan is the fallback's.
     """
 
+    connection_class: type[ASGIConnection] = ASGIConnection
+    """The :class:`~pyfly_ws.Connection` built for each WebSocket; a subclass may change how it talks ASGI."""
+
     def __init__(
         self,
         endpoints: Sequence[Endpoint],
@@ -54,11 +57,11 @@ class PyflyASGIApp:
         if kind == "websocket":
             found = self.match(scope["path"])
             if found is not None:
-                await found[0].serve(ASGIConnection(scope, receive, send), found[1])
+                await found[0].serve(self.connection_class(scope, receive, send), found[1])
             elif self.fallback is not None:
                 await self.fallback(scope, receive, send)
             else:
-                await refuse(None, ASGIConnection(scope, receive, send), "no endpoint at this path")
+                await refuse(None, self.connection_class(scope, receive, send), "no endpoint at this path")
         elif self.fallback is not None:
             await self.fallback(scope, receive, send)
         elif kind == "lifespan":

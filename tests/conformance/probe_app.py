@@ -67,6 +67,7 @@ async def _scope(scope: dict[str, Any], send: Send) -> None:
         "extensions": sorted(scope.get("extensions") or {}),
         "lifespan": lifespan_started,
         "subprotocols": scope.get("subprotocols"),
+        "x-twice": [value.decode() for name, value in scope.get("headers", []) if name == b"x-twice"],
     }
     await send({"type": "websocket.send", "text": json.dumps(facts)})
 
@@ -91,6 +92,8 @@ async def websocket(scope: dict[str, Any], receive: Receive, send: Send) -> None
     await send(accept)
     if path == "/close-reason":
         await send({"type": "websocket.close", "code": CLOSE_CODE, "reason": CLOSE_REASON})
+    elif path == "/close-1011":
+        await send({"type": "websocket.close", "code": 1011})
     elif path == "/peer-close":
         message = await _until_disconnect(receive)
         records[key] = {"code": message.get("code"), "reason": message.get("reason")}

@@ -168,6 +168,22 @@ async def client_port_int(base: str, _: ServerCapabilities) -> bool:
     return isinstance(client[1], int)
 
 
+async def protocol_close_codes(base: str, _: ServerCapabilities) -> bool:
+    async with _open(f"{base}/close-1011") as ws:
+        try:
+            closed = await _closing(ws)
+        except TimeoutError:  # the server sent no close frame at all
+            return False
+    return closed.rcvd is not None and closed.rcvd.code == 1011
+
+
+async def repeated_headers(base: str, _: ServerCapabilities) -> bool:
+    async with _open(f"{base}/scope", additional_headers=[("X-Twice", "a"), ("X-Twice", "b")]) as ws:
+        seen = json.loads(await _recv(ws))["x-twice"]
+    assert seen in (["a", "b"], ["a,b"]), seen
+    return bool(seen == ["a", "b"])
+
+
 Probe = Callable[[str, ServerCapabilities], Awaitable[object]]
 PROBES: dict[str, Probe] = {
     probe.__name__: probe
@@ -185,6 +201,8 @@ PROBES: dict[str, Probe] = {
         max_message_size,
         too_big_close_code,
         client_port_int,
+        protocol_close_codes,
+        repeated_headers,
     )
 }
 FLAGS = [flag.name for flag in fields(ServerCapabilities)]

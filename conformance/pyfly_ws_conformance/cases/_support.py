@@ -22,7 +22,9 @@ async def expect_refused(ctx: CaseContext, path: str, status: int = 403, **optio
     """Assert that the handshake to ``path`` is refused with ``status``."""
     try:
         async with ctx.connect(path, **options) as ws:
-            raise AssertionError(f"handshake to {path} was accepted (subprotocol {ws.subprotocol!r}), expected {status}")
+            raise AssertionError(
+                f"handshake to {path} was accepted (subprotocol {ws.subprotocol!r}), expected {status}"
+            )
     except HandshakeRefused as refused:
         assert refused.status == status, f"{path}: expected HTTP {status}, got {refused.status}"
         return refused

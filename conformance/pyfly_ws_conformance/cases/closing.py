@@ -89,8 +89,16 @@ async def normal_return(ctx: CaseContext) -> None:
 
 @case("closing.server_code")
 async def server_code(ctx: CaseContext) -> None:
-    """The code given to ``close()`` reaches the client (1000, 1001, 1008, 4000, 4999)."""
-    for code in (1000, 1001, 1008, 4000, 4999):
+    """The code given to ``close()`` reaches the client (1000, 3000, 4000, 4999)."""
+    for code in (1000, 3000, 4000, 4999):
+        async with ctx.connect(f"/closing/code/{code}") as ws:
+            assert (await ws.wait_closed())[0] == code
+
+
+@case("closing.server_protocol_code", server_requires=("protocol_close_codes",))
+async def server_protocol_code(ctx: CaseContext) -> None:
+    """Protocol close codes given to ``close()`` reach the client (1001, 1008, 1011, 1013)."""
+    for code in (1001, 1008, 1011, 1013):
         async with ctx.connect(f"/closing/code/{code}") as ws:
             assert (await ws.wait_closed())[0] == code
 
@@ -112,14 +120,24 @@ async def client_close(ctx: CaseContext) -> None:
     assert event["closed"] is True
 
 
-@case("closing.client_code_and_reason", requires=("peer_close_codes",), server_requires=("peer_close_code",))
-async def client_code_and_reason(ctx: CaseContext) -> None:
-    """The handler's ``WebSocketDisconnect`` carries the client's close code and reason."""
+@case("closing.client_code", requires=("peer_close_codes",), server_requires=("peer_close_code",))
+async def client_code(ctx: CaseContext) -> None:
+    """The handler's ``WebSocketDisconnect`` carries the client's close code."""
     async with ctx.connect("/closing/watch") as ws:
         assert await ws.receive_text() == "ready"
         await ws.close(4003, "client done")
     [event] = await ctx.wait_events(1)
-    assert (event["code"], event["reason"]) == (4003, "client done")
+    assert event["code"] == 4003
+
+
+@case("closing.client_reason", requires=("peer_close_codes",), server_requires=("peer_close_reason",))
+async def client_reason(ctx: CaseContext) -> None:
+    """The handler's ``WebSocketDisconnect`` carries the client's close reason."""
+    async with ctx.connect("/closing/watch") as ws:
+        assert await ws.receive_text() == "ready"
+        await ws.close(4004, "client done, ça va")
+    [event] = await ctx.wait_events(1)
+    assert (event["code"], event["reason"]) == (4004, "client done, ça va")
 
 
 @case("closing.abrupt_drop")
@@ -135,7 +153,7 @@ async def abrupt_drop(ctx: CaseContext) -> None:
 
 @case("closing.send_after_close")
 async def send_after_close(ctx: CaseContext) -> None:
-    """Sending after ``close()`` raises ``SessionClosedError``, a ``WebSocketDisconnect``; closing twice does nothing."""
+    """Sending after ``close()`` raises ``SessionClosedError``, a disconnect error; a second close does nothing."""
     async with ctx.connect("/closing/after-close") as ws:
         assert (await ws.wait_closed())[0] == 4000
     assert await ctx.wait_events(1) == [{"error": "SessionClosedError", "disconnect": True}]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import TypeVar
+
 from pyfly_ws import WebSocketDisconnect, WebSocketSession, request_mapping, rest_controller, websocket_mapping
 
 from ..context import CaseContext
 from ..registry import case
 from ._support import record
+
+T = TypeVar("T")
 
 
 @rest_controller
@@ -39,8 +44,8 @@ class IterationController:
         record(session, {"ended": "cleanly", "seen": seen})
 
 
-async def _acked(session: WebSocketSession, items: object) -> object:
-    async for item in items:  # type: ignore[attr-defined]
+async def _acked(session: WebSocketSession, items: AsyncIterator[T]) -> AsyncIterator[T]:
+    async for item in items:
         try:
             await session.send_text("ack")
         except WebSocketDisconnect:
@@ -91,7 +96,7 @@ async def abrupt_drop(ctx: CaseContext) -> None:
     assert await ctx.wait_events(1) == [{"ended": "cleanly", "seen": ["one"]}]
 
 
-@case("iteration.wrong_kind_1003")
+@case("iteration.wrong_kind_1003", server_requires=("protocol_close_codes",))
 async def wrong_kind(ctx: CaseContext) -> None:
     """A binary message during ``iter_text`` ends the session with 1003."""
     async with ctx.connect("/iteration/text") as ws:

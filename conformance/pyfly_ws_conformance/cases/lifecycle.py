@@ -120,7 +120,7 @@ async def after_drop(ctx: CaseContext) -> None:
     await _once(ctx, {"on_disconnect": "/lifecycle/waits", "closed": True})
 
 
-@case("lifecycle.on_disconnect_after_error")
+@case("lifecycle.on_disconnect_after_error", server_requires=("protocol_close_codes",))
 async def after_error(ctx: CaseContext) -> None:
     """``on_disconnect`` runs once after the handler raises, and the client sees 1011."""
     async with ctx.connect("/lifecycle/raises") as ws:
@@ -152,13 +152,13 @@ async def hook_error(ctx: CaseContext) -> None:
         assert (await ws.wait_closed())[0] == 1000
     await ctx.wait_events(1)
     with anyio.fail_after(5):
-        while not (warnings := await ctx.logs("WARNING")):
+        while not (warnings := await ctx.logs("WARNING")):  # noqa: ASYNC110 - the log lives in the app's process
             await anyio.sleep(0.02)
     assert "on_disconnect" in warnings[0]["message"]
     assert warnings[0]["traceback"]
 
 
-@case("lifecycle.handler_error_1011_warning")
+@case("lifecycle.handler_error_1011_warning", server_requires=("protocol_close_codes",))
 async def handler_error(ctx: CaseContext) -> None:
     """A handler error closes with 1011 and logs one WARNING with traceback naming the endpoint."""
     async with ctx.connect("/lifecycle/raises") as ws:

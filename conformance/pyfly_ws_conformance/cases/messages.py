@@ -77,13 +77,13 @@ async def binary(ctx: CaseContext) -> None:
     await _echo(ctx, "/messages/bytes", b"\x00\x01\xfe\xff", b"plain")
 
 
-@case("messages.empty_text")
+@case("messages.empty_text", server_requires=("empty_messages",))
 async def empty_text(ctx: CaseContext) -> None:
     """An empty text message is a message: it arrives as ``""``."""
     await _echo(ctx, "/messages/text", "", "after")
 
 
-@case("messages.empty_bytes")
+@case("messages.empty_bytes", server_requires=("empty_messages",))
 async def empty_bytes(ctx: CaseContext) -> None:
     """An empty binary message arrives as ``b""``, not as text or ``None``."""
     await _echo(ctx, "/messages/bytes", b"", b"after")
@@ -169,25 +169,25 @@ async def _closed_with(ctx: CaseContext, path: str, message: str | bytes, code: 
     assert await ctx.logs("WARNING") == [], "a client's bad message is not a server warning"
 
 
-@case("messages.bytes_for_text_1003")
+@case("messages.bytes_for_text_1003", server_requires=("protocol_close_codes",))
 async def bytes_for_text(ctx: CaseContext) -> None:
     """Binary where text is expected, uncaught, closes with 1003 and logs nothing above INFO."""
     await _closed_with(ctx, "/messages/text", b"oops", 1003)
 
 
-@case("messages.text_for_bytes_1003")
+@case("messages.text_for_bytes_1003", server_requires=("protocol_close_codes",))
 async def text_for_bytes(ctx: CaseContext) -> None:
     """Text where bytes are expected, uncaught, closes with 1003."""
     await _closed_with(ctx, "/messages/bytes", "oops", 1003)
 
 
-@case("messages.invalid_json_1007")
+@case("messages.invalid_json_1007", server_requires=("protocol_close_codes",))
 async def invalid_json(ctx: CaseContext) -> None:
     """A text message that is not JSON, uncaught, closes with 1007."""
     await _closed_with(ctx, "/messages/json", "{not json", 1007)
 
 
-@case("messages.invalid_utf8_json_1007")
+@case("messages.invalid_utf8_json_1007", server_requires=("protocol_close_codes",))
 async def invalid_utf8_json(ctx: CaseContext) -> None:
     """Binary JSON that is not UTF-8, uncaught, closes with 1007."""
     await _closed_with(ctx, "/messages/json-binary", b"\xff\xfe{}", 1007)

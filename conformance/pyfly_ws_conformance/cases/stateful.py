@@ -119,7 +119,7 @@ def machine_for(ctx: CaseContext, compare_reasons: bool) -> type[RuleBasedStateM
     return Conversation
 
 
-@case("properties.stateful_matches_reference")
+@case("properties.stateful_matches_reference", server_requires=("protocol_close_codes",))
 def stateful_matches_reference(ctx: CaseContext) -> None:
     """Random conversations (echo, JSON, wrong kinds, closes) look the same as on the reference adapter."""
     compare_reasons = not ctx.harness.capabilities.lacking("close_reasons") and (

@@ -8,7 +8,7 @@ from typing import Any
 
 from falcon import HTTPRouteNotFound
 from falcon.asgi import App, Request, Response, WebSocket
-from pyfly_ws import CloseCode, Endpoint, discover
+from pyfly_ws import Capabilities, CloseCode, Endpoint, discover
 
 from .connection import PEER_CLOSE_KEY, PeerClose
 from .routes import add_endpoints
@@ -65,6 +65,8 @@ class FalconAdapter:
 
     name = "falcon"
     """The name ``create_app(adapter="falcon")`` and ``PYFLY_WS_ADAPTER`` use."""
+    capabilities = Capabilities(**CAPABILITIES)
+    """What the pyfly-ws conformance suite may expect beyond the core contract."""
 
     def create_app(self, endpoints: Sequence[Endpoint], **options: Any) -> FalconApp:
         """A :class:`FalconApp` serving ``endpoints``; ``options`` go to ``falcon.asgi.App(...)``.

@@ -105,9 +105,9 @@ class EndpointGroup:
     async def on_websocket(self, req: Request, ws: WebSocket, /, **params: str) -> None:
         connection = FalconConnection(req, ws)
         for endpoint in self.endpoints:
-            found = endpoint.template.match(req.path)
+            found = endpoint.template.match_raw(req.path)  # by shape, as routers do; serve() checks the types
             if found is not None:
-                await endpoint.run(connection, found)
+                await endpoint.serve(connection, found)
                 return
         logger.debug("refusing WebSocket handshake for %s: no endpoint at this path", req.path)
         await connection.close(CloseCode.POLICY_VIOLATION, "")
