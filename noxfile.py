@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import nox
 
@@ -114,7 +116,7 @@ def conformance(session: nox.Session, adapter: str, server: str) -> None:
 @nox.session(name="conformance-custom", python=PYTHON)
 def conformance_custom(session: nox.Session) -> None:
     """The third-party Falcon adapter in examples/, installed as its users would, on the suite."""
-    session.install("-e", ".[conformance,uvicorn]", "-e", "examples/falcon_adapter")
+    session.install("-e", ".[conformance,test]", "-e", "examples/falcon_adapter")
     session.run("pytest", "tests/adapters/test_falcon_example.py", "-p", "no:cacheprovider")
     for server in ("inprocess", "uvicorn-sansio"):
         report = f"{REPORTS}/falcon@{server}.json"
@@ -124,14 +126,18 @@ def conformance_custom(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def wheel(session: nox.Session) -> None:
     """Build the wheel, install it in a clean virtualenv, and run the shipped suite from outside the repo."""
-    tmp = session.create_tmp()
+    tmp = tempfile.mkdtemp(prefix="pyfly-ws-wheel-")  # outside the checkout: nothing of it is importable
     session.install("hatchling")
     session.run("hatchling", "build", "-t", "wheel", "-d", f"{tmp}/dist")
-    session.run("python", "-m", "venv", "--clear", f"{tmp}/venv")
+    session.run("python", "-m", "venv", f"{tmp}/venv")
     python = f"{tmp}/venv/bin/python"
     [built] = [name for name in os.listdir(f"{tmp}/dist") if name.endswith(".whl")]
     session.run(python, "-m", "pip", "install", "-q", f"{tmp}/dist/{built}[conformance]", external=True)
+    with open(f"{tmp}/pytest.ini", "w", encoding="utf-8") as ini:
+        ini.write("[pytest]\nfilterwarnings = error\nxfail_strict = true\n")
     session.chdir(tmp)
+    check = "import pyfly_ws, pyfly_ws_conformance as c; assert 'site-packages' in pyfly_ws.__file__; print(c.__file__)"
+    session.run(python, "-c", check, external=True)
     session.run(
         python,
         "-m",
@@ -143,6 +149,7 @@ def wheel(session: nox.Session) -> None:
         "--pyfly-ws-adapter=asgi",
         external=True,
     )
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 @nox.session(python=PYTHON)

@@ -132,4 +132,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_line(format_matrix({runner.harness.name: rows}))
     path = config.getoption("pyfly_ws_report")
     if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(report(runner.harness.name, rows), indent=2) + "\n", encoding="utf-8")
