@@ -71,9 +71,6 @@ class DisconnectRecorder(ASGIWebsocketConnection):
             if event["type"] == "websocket.close":
                 for future in pending:
                     future.cancel()
-                if "reason" not in event:
-                    # Quart leaves "reason" out for servers announcing ASGI < 2.3. It is optional: "" means none.
-                    event = {**event, "reason": ""}
                 try:
                     await send(event)
                 finally:

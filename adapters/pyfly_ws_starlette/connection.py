@@ -84,8 +84,15 @@ class StarletteConnection:
         """Close with ``code`` and ``reason`` (before accept: refuse, HTTP 403); quiet if the peer is gone."""
         if self._gone is not None or self.websocket.application_state is WebSocketState.DISCONNECTED:
             return
+        # Through the socket's own send, so Starlette's state follows; "reason" only when there is one
+        # (daphne drops a close that carries a reason with a code of 1001-1014).
+        message = (
+            {"type": "websocket.close", "code": code, "reason": reason}
+            if reason
+            else {"type": "websocket.close", "code": code}
+        )
         try:
-            await self.websocket.close(code, reason)
+            await self._send(message)
         except (OSError, StarletteDisconnect):
             self._gone = (_ABNORMAL, "")
 

@@ -44,9 +44,14 @@ def format_matrix(results: Mapping[str, Mapping[str, Mapping[str, int]]]) -> str
 
 def format_grid(results: Mapping[str, Mapping[str, Mapping[str, int]]]) -> str:
     """Adapters as rows, transports as columns; each cell ``passed/skipped/xfailed``, plus ``!N`` failures."""
+    from .runner import IN_PROCESS
+    from .servers import SERVERS
+
+    order = [*IN_PROCESS, *SERVERS]
     transports: list[str] = []
     for per_adapter in results.values():
         transports += [t for t in per_adapter if t not in transports]
+    transports.sort(key=lambda t: order.index(t) if t in order else len(order))
 
     def cell(counts: Mapping[str, int] | None) -> str:
         if counts is None:

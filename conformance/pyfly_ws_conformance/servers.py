@@ -157,7 +157,7 @@ _DAPHNE_CAPS = replace(
     empty_messages=False,
     max_message_size=_MIB,
     too_big_close_code=1006,
-    protocol_close_codes=False,  # its WebSocket library accepts only 1000 and 3000-4999 and sends no close frame
+    protocol_close_codes=False,  # its WebSocket library refuses 1001-1014: no close frame is sent
     repeated_headers=False,  # Twisted joins them: "a,b"
 )
 

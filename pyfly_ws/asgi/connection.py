@@ -66,7 +66,12 @@ class ASGIConnection:
             return
         try:
             await self._await_connect()
-            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+            # "reason" is optional in ASGI; daphne drops a close that carries one with a code of 1001-1014.
+            await self._send(
+                {"type": "websocket.close", "code": code, "reason": reason}
+                if reason
+                else {"type": "websocket.close", "code": code}
+            )
         except WebSocketDisconnect:
             pass
         except self.peer_gone_errors:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-import queue
 import sys
-import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from pyfly_ws import (
     websocket_mapping,
 )
 from pyfly_ws.config import load_adapter
+from tests.support.probe import Probe
 from tests.support.server import serve
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "falcon_adapter"
@@ -37,20 +36,6 @@ sys.path.insert(0, str(EXAMPLE))  # the example is published on its own; here it
 pyfly_ws_falcon = importlib.import_module("pyfly_ws_falcon")  # not installed, so not importable for mypy
 
 pytestmark = pytest.mark.anyio
-
-
-class Probe:
-    """What the server side reports to the test, across the server's thread."""
-
-    def __init__(self) -> None:
-        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
-        self.gate = threading.Event()
-
-    def put(self, *event: Any) -> None:
-        self.events.put(event)
-
-    async def next(self) -> tuple[Any, ...]:
-        return await anyio.to_thread.run_sync(self.events.get, True, 5.0)
 
 
 @rest_controller

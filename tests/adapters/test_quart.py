@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
 import subprocess
 import sys
 import textwrap
-import threading
-from typing import Any
 
 import anyio
 import httpx
@@ -31,23 +28,10 @@ from pyfly_ws import Container, WebSocketDisconnect, WebSocketSession, request_m
 from pyfly_ws import websocket_mapping as ws
 from pyfly_ws_quart.recorder import DisconnectRecorder
 from pyfly_ws_quart.view import supervise
+from tests.support.probe import Probe
 from tests.support.server import serve
 
 pytestmark = pytest.mark.anyio
-
-
-class Probe:
-    """Reports from the server's thread to the test: an event queue and a gate the test opens."""
-
-    def __init__(self) -> None:
-        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
-        self.gate = threading.Event()
-
-    def put(self, *event: Any) -> None:
-        self.events.put(event)
-
-    async def next(self) -> tuple[Any, ...]:
-        return await anyio.to_thread.run_sync(self.events.get, True, 5.0)
 
 
 @rest_controller

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import queue
 import subprocess
 import sys
 import textwrap
-import threading
 from typing import Any
 
 import anyio
@@ -35,23 +33,10 @@ from pyfly_ws import (
 )
 from pyfly_ws.config import load_adapter
 from pyfly_ws_starlette import StarletteConnection
+from tests.support.probe import Probe
 from tests.support.server import serve
 
 pytestmark = pytest.mark.anyio
-
-
-class Probe:
-    """What the server side reports to the test, across the server's thread."""
-
-    def __init__(self) -> None:
-        self.events: queue.Queue[tuple[Any, ...]] = queue.Queue()
-        self.gate = threading.Event()
-
-    def put(self, *event: Any) -> None:
-        self.events.put(event)
-
-    async def next(self) -> tuple[Any, ...]:
-        return await anyio.to_thread.run_sync(self.events.get, True, 5.0)
 
 
 @rest_controller

@@ -92,8 +92,8 @@ async def websocket(scope: dict[str, Any], receive: Receive, send: Send) -> None
     await send(accept)
     if path == "/close-reason":
         await send({"type": "websocket.close", "code": CLOSE_CODE, "reason": CLOSE_REASON})
-    elif path == "/close-1011":
-        await send({"type": "websocket.close", "code": 1011})
+    elif path == "/close-1008":
+        await send({"type": "websocket.close", "code": 1008})
     elif path == "/peer-close":
         message = await _until_disconnect(receive)
         records[key] = {"code": message.get("code"), "reason": message.get("reason")}
