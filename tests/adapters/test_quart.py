@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
-import sys
-import textwrap
 
 import anyio
 import httpx
@@ -28,6 +25,7 @@ from pyfly_ws import Container, WebSocketDisconnect, WebSocketSession, request_m
 from pyfly_ws import websocket_mapping as ws
 from pyfly_ws_quart.recorder import DisconnectRecorder
 from pyfly_ws_quart.view import supervise
+from tests.support.blocked import messages_without
 from tests.support.probe import Probe
 from tests.support.server import serve
 
@@ -309,30 +307,7 @@ async def test_a_genuine_cancellation_reaches_the_handler_and_is_awaited() -> No
     assert seen == ["handler finished"]
 
 
-BLOCKED = textwrap.dedent(
-    """
-    import sys
-
-    class BlockQuart:
-        def find_spec(self, name, path=None, target=None):
-            if name == "quart" or name.startswith("quart."):
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-
-    sys.meta_path.insert(0, BlockQuart())
-    import pyfly_ws
-    for attempt in (lambda: __import__("pyfly_ws_quart"), lambda: pyfly_ws.create_app([], adapter="quart")):
-        try:
-            attempt()
-        except pyfly_ws.AdapterUnavailableError as exc:
-            print("unavailable:", exc)
-    """
-)
-
-
 def test_import_without_quart_names_the_extra() -> None:
-    done = subprocess.run([sys.executable, "-c", BLOCKED], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    lines = messages_without("quart", "pyfly_ws_quart", "quart")
     assert len(lines) == 2
     assert all(line.startswith("unavailable:") and 'pip install "pyfly-ws[quart]"' in line for line in lines)

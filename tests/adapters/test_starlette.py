@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
-import textwrap
 from typing import Any
 
 import anyio
@@ -33,6 +30,7 @@ from pyfly_ws import (
 )
 from pyfly_ws.config import load_adapter
 from pyfly_ws_starlette import StarletteConnection
+from tests.support.blocked import messages_without
 from tests.support.probe import Probe
 from tests.support.server import serve
 
@@ -303,30 +301,7 @@ def test_adapter_object_matches_the_entry_point() -> None:
     assert load_adapter("starlette") is pyfly_ws_starlette.adapter
 
 
-BLOCKED = textwrap.dedent(
-    """
-    import sys
-
-    class BlockStarlette:
-        def find_spec(self, name, path=None, target=None):
-            if name == "starlette" or name.startswith("starlette."):
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-
-    sys.meta_path.insert(0, BlockStarlette())
-    import pyfly_ws
-    for attempt in (lambda: __import__("pyfly_ws_starlette"), lambda: pyfly_ws.create_app([], adapter="starlette")):
-        try:
-            attempt()
-        except pyfly_ws.AdapterUnavailableError as exc:
-            print("unavailable:", exc)
-    """
-)
-
-
 def test_import_without_starlette_names_the_extra() -> None:
-    done = subprocess.run([sys.executable, "-c", BLOCKED], capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    lines = messages_without("starlette", "pyfly_ws_starlette", "starlette")
     assert len(lines) == 2
     assert all(line.startswith("unavailable:") and 'pip install "pyfly-ws[starlette]"' in line for line in lines)
