@@ -62,11 +62,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.parametrize("server", ["uvicorn", "hypercorn"])
-def test_run_serves_a_module_and_says_where(server: str) -> None:
+@pytest.mark.parametrize(
+    ("server", "target", "adapter_text"),
+    [
+        ("uvicorn", "examples.echo", "asgi adapter"),
+        ("hypercorn", "examples.echo", "asgi adapter"),
+        ("uvicorn", "tests.core.cli_app:app", "its own adapter"),
+    ],
+)
+def test_run_serves_a_module_and_says_where(server: str, target: str, adapter_text: str) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pyfly_ws", "run", "examples.echo", "--port", str(port), "--server", server],
+        [sys.executable, "-m", "pyfly_ws", "run", target, "--port", str(port), "--server", server],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -75,9 +82,7 @@ def test_run_serves_a_module_and_says_where(server: str) -> None:
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        assert first.startswith(
-            f"pyfly-ws: serving examples.echo (asgi adapter) on {server} at http://127.0.0.1:{port}"
-        )
+        assert first.startswith(f"pyfly-ws: serving {target} ({adapter_text}) on {server} at http://127.0.0.1:{port}")
         assert proc.stdout.readline().split() == [f"ws://127.0.0.1:{port}/ws/echo", "EchoController.echo"]
         deadline = time.monotonic() + 15
         while True:
