@@ -22,9 +22,11 @@ from .exceptions import (
     WebSocketError,
     WebSocketStateError,
 )
+from .guards import Guard, HandshakeView, Reject
 from .handler import WebSocketHandler
 from .mapping import controller, request_mapping, rest_controller, websocket_mapping
 from .paths import PathTemplate
+from .policy import Policy, websocket_policy
 from .session import JSONMode, SessionState, WebSocketSession
 
 __all__ = [
@@ -38,13 +40,17 @@ __all__ = [
     "Container",
     "ControllerSource",
     "Endpoint",
+    "Guard",
     "Handshake",
+    "HandshakeView",
     "Headers",
     "InvalidPayloadError",
     "JSONMode",
-    "PathTemplate",
     "MessageTypeError",
+    "PathTemplate",
+    "Policy",
     "QueryParams",
+    "Reject",
     "ResolutionError",
     "SessionClosedError",
     "SessionState",
@@ -59,6 +65,7 @@ __all__ = [
     "request_mapping",
     "rest_controller",
     "websocket_mapping",
+    "websocket_policy",
 ]
 
 __version__ = "0.1.0"

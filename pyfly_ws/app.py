@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .adapter import Adapter
 from .config import choose_adapter, load_adapter
 from .discovery import discover
+from .guards import Guard
 
 __all__ = ["create_app"]
 
 
-def create_app(source: object, adapter: str | Adapter | None = None, **options: Any) -> Any:
+def create_app(
+    source: object,
+    adapter: str | Adapter | None = None,
+    *,
+    guards: Iterable[Guard] | None = None,
+    allowed_origins: Iterable[str] | None = None,
+    **options: Any,
+) -> Any:
     """Build an ASGI application serving every WebSocket endpoint in ``source``.
 
     ``source`` is a :class:`Container`, an object with ``controllers()`` and
@@ -19,7 +28,8 @@ def create_app(source: object, adapter: str | Adapter | None = None, **options: 
     these. ``adapter`` is an adapter name or object; without one, the
     ``PYFLY_WS_ADAPTER`` environment variable, then ``[tool.pyfly-ws] adapter``
     in ``pyproject.toml``, then the framework-free ``asgi`` adapter is used.
-    ``options`` go to the adapter's application.
+    ``guards`` and ``allowed_origins`` apply to every endpoint (see
+    :mod:`pyfly_ws.guards`); other ``options`` go to the adapter's application.
     """
     chosen = adapter if isinstance(adapter, Adapter) else load_adapter(choose_adapter(adapter)[0])
-    return chosen.create_app(discover(source), **options)
+    return chosen.create_app(discover(source, guards=guards, allowed_origins=allowed_origins), **options)

@@ -16,7 +16,9 @@ from typing import Any, Protocol, runtime_checkable
 from .container import Container
 from .endpoint import Endpoint, LazyController
 from .exceptions import ConfigurationError
+from .guards import Guard
 from .paths import PathTemplate, join_paths
+from .policy import Policy
 
 __all__ = ["ControllerSource", "as_source", "discover", "mapped_methods"]
 
@@ -59,13 +61,13 @@ def as_source(source: object) -> ControllerSource:
     return container
 
 
-def mapped_methods(cls: type) -> list[tuple[str, str]]:
-    """``(method name, mapping path)`` for each WebSocket method of ``cls``, inherited ones included.
+def mapped_methods(cls: type) -> list[tuple[str, str, Policy]]:
+    """``(method name, mapping path, policy)`` for each WebSocket method of ``cls``, inherited ones included.
 
     A subclass that overrides a mapped method without the decorator unmaps it.
     """
     seen: set[str] = set()
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, Policy]] = []
     for klass in cls.__mro__:
         for name, value in vars(klass).items():
             if name in seen:
@@ -79,12 +81,19 @@ def mapped_methods(cls: type) -> list[tuple[str, str]]:
                 raise ConfigurationError(
                     f"{cls.__qualname__}.{name} is mapped as a WebSocket endpoint; make it `async def`"
                 )
-            found.append((name, str(mapping.get("path", ""))))
+            found.append((name, str(mapping.get("path", "")), mapping.get("policy") or Policy()))
     return found
 
 
-def discover(source: object) -> list[Endpoint]:
-    """Every endpoint of every controller in ``source``, most specific path first."""
+def discover(
+    source: object, *, guards: Iterable[Guard] | None = None, allowed_origins: Iterable[str] | None = None
+) -> list[Endpoint]:
+    """Every endpoint of every controller in ``source``, most specific path first.
+
+    ``guards`` and ``allowed_origins`` apply to the whole application; controllers
+    (``@websocket_policy``) and mappings refine them.
+    """
+    app_policy = Policy.of(guards, allowed_origins)
     resolved = as_source(source)
     endpoints: list[Endpoint] = []
     seen_controllers: set[type] = set()
@@ -94,9 +103,10 @@ def discover(source: object) -> list[Endpoint]:
         seen_controllers.add(cls)
         base = getattr(cls, "__pyfly_request_mapping__", "") or ""
         lazy = LazyController(resolved.resolve, cls)
-        for method, sub_path in mapped_methods(cls):
+        controller_policy = app_policy.then(getattr(cls, "__pyfly_ws_policy__", None) or Policy())
+        for method, sub_path, policy in mapped_methods(cls):
             path = join_paths(str(base), sub_path)
-            endpoints.append(Endpoint(path, PathTemplate(path), cls, method, lazy))
+            endpoints.append(Endpoint(path, PathTemplate(path), cls, method, lazy, controller_policy.then(policy)))
     _check_overlaps(endpoints)
     endpoints.sort(key=lambda e: e.template.specificity)
     return endpoints

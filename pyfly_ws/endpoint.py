@@ -11,6 +11,7 @@ import anyio
 from .connection import Connection
 from .lifecycle import refuse, run_session
 from .paths import PathTemplate
+from .policy import Policy
 
 __all__ = ["Endpoint", "LazyController"]
 
@@ -68,6 +69,8 @@ class Endpoint:
     """The name of the mapped method on the controller."""
     resolver: LazyController = field(repr=False)
     """Builds the controller lazily, shared by every endpoint of the same controller."""
+    policy: Policy = field(default=Policy(), repr=False)
+    """Guards and allowed origins, merged from the application, the controller and the mapping."""
 
     def __copy__(self) -> Endpoint:
         return self

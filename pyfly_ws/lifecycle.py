@@ -16,19 +16,22 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from .close_codes import CloseCode
 from .connection import Connection
+from .datastructures import Headers, QueryParams
 from .exceptions import ProtocolCloseError, WebSocketDisconnect
+from .guards import HandshakeView, Reject, origin_allowed
 from .session import WebSocketSession
 
 if TYPE_CHECKING:
     from .endpoint import Endpoint
 
-__all__ = ["ON_DISCONNECT_TIMEOUT", "logger", "refuse", "run_session"]
+__all__ = ["ON_DISCONNECT_TIMEOUT", "deny", "logger", "refuse", "run_session"]
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -44,6 +47,9 @@ async def refuse(endpoint: Endpoint | None, connection: Connection, why: str) ->
 
 async def run_session(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> None:
     """Serve one connection: resolve the controller, run the handler, map the outcome."""
+    admitted = await _admit(endpoint, connection, path_params)
+    if admitted is None:
+        return
     try:
         controller = await endpoint.resolver.get()
         handler = getattr(controller, endpoint.method)
@@ -52,6 +58,8 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
         await _quiet_close(connection, CloseCode.INTERNAL_ERROR, "")
         return
     session = WebSocketSession(connection, path_params)
+    if admitted:
+        session.state.update(admitted)
     try:
         await handler(session)
     except WebSocketDisconnect as exc:
@@ -79,6 +87,64 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
     finally:
         if session.accepted:
             await _on_disconnect(endpoint, controller, session)
+
+
+async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Apply the origin check and the guards; the state guards returned, or ``None`` once refused."""
+    policy = endpoint.policy
+    handshake = connection.handshake
+    if not policy.guards and not any(name == b"origin" for name, _ in handshake.headers):
+        return {}
+    headers = Headers.from_raw(handshake.headers)
+    if not origin_allowed(headers, policy.allowed_origins):
+        logger.info("%s: refused the handshake from origin %r (not allowed)", endpoint.qualname, headers.get("origin"))
+        await deny(connection, 403, "origin not allowed")
+        return None
+    if not policy.guards:
+        return {}
+    view = HandshakeView(
+        handshake.path,
+        MappingProxyType(dict(path_params)),
+        QueryParams.from_query_string(handshake.query_string),
+        headers,
+        handshake.client,
+        handshake.subprotocols,
+    )
+    state: dict[str, Any] = {}
+    for guard in policy.guards:
+        try:
+            result = guard(view)
+            if inspect.isawaitable(result):
+                result = await result
+        except Reject as refusal:
+            logger.info("%s: guard %s %s", endpoint.qualname, _name(guard), refusal)
+            await deny(connection, refusal.status, refusal.reason)
+            return None
+        except Exception:
+            logger.warning(
+                "%s: guard %s raised; refusing the handshake", endpoint.qualname, _name(guard), exc_info=True
+            )
+            await deny(connection, 403, "")
+            return None
+        if isinstance(result, Mapping):
+            state.update(result)
+    return state
+
+
+async def deny(connection: Connection, status: int, reason: str) -> None:
+    """Refuse a handshake with ``status`` where the adapter and server can send one, else with 403."""
+    send_denial = getattr(connection, "deny", None)
+    if status == 403 or send_denial is None:
+        await _quiet_close(connection, CloseCode.POLICY_VIOLATION, "")
+        return
+    try:
+        await send_denial(status, reason)
+    except Exception:
+        logger.debug("denying %s failed", connection.handshake.path, exc_info=True)
+
+
+def _name(guard: object) -> str:
+    return getattr(guard, "__qualname__", None) or repr(guard)
 
 
 async def _close_session(session: WebSocketSession, code: int, reason: str) -> None:

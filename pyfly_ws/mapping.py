@@ -7,8 +7,10 @@ class, ``__pyfly_ws_mapping__`` on each WebSocket method.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar, cast, overload
+
+from .policy import Policy
 
 __all__ = [
     "CONTROLLER_STEREOTYPES",
@@ -48,23 +50,31 @@ def request_mapping(path: str) -> Callable[[T], T]:
 @overload
 def websocket_mapping(path: F) -> F: ...
 @overload
-def websocket_mapping(path: str = "") -> Callable[[F], F]: ...
-def websocket_mapping(path: str | F = "") -> F | Callable[[F], F]:
+def websocket_mapping(
+    path: str = "", *, guards: Iterable[Any] | None = None, allowed_origins: Iterable[str] | None = None
+) -> Callable[[F], F]: ...
+def websocket_mapping(
+    path: str | F = "", *, guards: Iterable[Any] | None = None, allowed_origins: Iterable[str] | None = None
+) -> F | Callable[[F], F]:
     """Mark a controller method as a WebSocket endpoint served at base path + ``path``.
 
     The method takes one argument, the :class:`~pyfly_ws.WebSocketSession`, and
     owns the whole conversation: accept, messages, close. Usable bare
     (``@websocket_mapping``) or called (``@websocket_mapping("/chat")``).
+    ``guards`` run before accept, and ``allowed_origins`` lists the browser
+    origins allowed besides the server's own (see :mod:`pyfly_ws.guards`).
     """
     if callable(path):
         return websocket_mapping("")(path)
     route = _check_path(path, "websocket_mapping")
+    policy = Policy.of(guards, allowed_origins)
+    mapping: dict[str, Any] = {"path": route} if policy == Policy() else {"path": route, "policy": policy}
 
     def decorate(func: F) -> F:
         target: Any = getattr(func, "__func__", func)
         if not callable(target):
             raise TypeError("@websocket_mapping decorates a method")
-        target.__pyfly_ws_mapping__ = {"path": route}
+        target.__pyfly_ws_mapping__ = mapping
         return func
 
     return decorate

@@ -21,7 +21,7 @@ class LitestarAdapter:
 
     name = "litestar"
     capabilities = Capabilities(
-        subprotocols=True, accept_headers=True, close_reasons=True, peer_close_codes=True, trio=True
+        subprotocols=True, accept_headers=True, close_reasons=True, http_denial=True, peer_close_codes=True, trio=True
     )
     """What the conformance suite may expect of this adapter beyond the core contract."""
     """The adapter's name, as ``create_app(adapter="litestar")`` and ``PYFLY_WS_ADAPTER`` spell it."""

@@ -23,7 +23,7 @@ class StarletteAdapter:
 
     name = "starlette"
     capabilities = Capabilities(
-        subprotocols=True, accept_headers=True, close_reasons=True, peer_close_codes=True, trio=True
+        subprotocols=True, accept_headers=True, close_reasons=True, http_denial=True, peer_close_codes=True, trio=True
     )
     """What the conformance suite may expect of this adapter beyond the core contract."""
     """The name ``create_app(adapter="starlette")`` and ``PYFLY_WS_ADAPTER`` use."""

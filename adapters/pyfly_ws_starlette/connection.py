@@ -80,6 +80,19 @@ class StarletteConnection:
                 raise
             raise self._lost(_ABNORMAL, "the WebSocket was already closed") from exc
 
+    async def deny(self, status: int, reason: str) -> None:
+        """Refuse the handshake with an HTTP ``status`` where the server supports denial responses, else 403."""
+        if "websocket.http.response" not in (self.websocket.scope.get("extensions") or {}):
+            await self.close(1008, "")
+            return
+        body = reason.encode("utf-8")
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+        try:
+            await self._send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+            await self._send({"type": "websocket.http.response.body", "body": body})
+        except (OSError, StarletteDisconnect) as exc:
+            raise self._lost(_ABNORMAL, "") from exc
+
     async def close(self, code: int, reason: str) -> None:
         """Close with ``code`` and ``reason`` (before accept: refuse, HTTP 403); quiet if the peer is gone."""
         if self._gone is not None or self.websocket.application_state is WebSocketState.DISCONNECTED:

@@ -18,7 +18,7 @@ class ASGIAdapter:
 
     name = "asgi"
     capabilities = Capabilities(
-        subprotocols=True, accept_headers=True, close_reasons=True, peer_close_codes=True, trio=True
+        subprotocols=True, accept_headers=True, close_reasons=True, http_denial=True, peer_close_codes=True, trio=True
     )
     """What the conformance suite may expect of this adapter beyond the core contract."""
 

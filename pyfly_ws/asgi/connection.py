@@ -20,7 +20,7 @@ __all__ = ["ASGIConnection"]
 class ASGIConnection:
     """One ASGI ``websocket`` connection, spoken to directly through ``receive`` and ``send``."""
 
-    __slots__ = ("handshake", "_receive", "_send", "_connected", "_gone")
+    __slots__ = ("handshake", "_receive", "_send", "_connected", "_gone", "_can_deny")
 
     peer_gone_errors: ClassVar[tuple[type[Exception], ...]] = (OSError,)
     """Exceptions from ``receive``/``send`` that mean the client is gone (ASGI servers raise an ``OSError``)."""
@@ -31,6 +31,7 @@ class ASGIConnection:
         self._send = send
         self._connected = False
         self._gone: WebSocketDisconnect | None = None
+        self._can_deny = "websocket.http.response" in (scope.get("extensions") or {})
 
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
         await self._await_connect()
@@ -76,6 +77,21 @@ class ASGIConnection:
             pass
         except self.peer_gone_errors:
             pass
+
+    async def deny(self, status: int, reason: str) -> None:
+        """Refuse the handshake with an HTTP ``status`` (and ``reason`` as the body) where the server can.
+
+        Servers without the ASGI denial extension get a close before accept,
+        which they answer with 403.
+        """
+        if not self._can_deny:
+            await self.close(1008, "")
+            return
+        body = reason.encode("utf-8")
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+        await self._await_connect()
+        await self._send_or_gone({"type": "websocket.http.response.start", "status": status, "headers": headers})
+        await self._send_or_gone({"type": "websocket.http.response.body", "body": body})
 
     async def _await_connect(self) -> None:
         """Read the ``websocket.connect`` event that opens every ASGI WebSocket, once."""

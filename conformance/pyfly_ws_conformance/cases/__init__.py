@@ -1,3 +1,14 @@
 """The conformance cases, one module per area; importing this package registers them all."""
 
-from . import closing, concurrency, handshake, iteration, lifecycle, messages, properties, routing, stateful  # noqa: F401
+from . import (  # noqa: F401
+    closing,
+    concurrency,
+    guards,
+    handshake,
+    iteration,
+    lifecycle,
+    messages,
+    properties,
+    routing,
+    stateful,
+)
