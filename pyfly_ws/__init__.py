@@ -16,6 +16,7 @@ from .exceptions import (
     AdapterUnavailableError,
     ConfigurationError,
     InvalidPayloadError,
+    LimitExceededError,
     MessageTypeError,
     SessionClosedError,
     WebSocketDisconnect,
@@ -24,9 +25,11 @@ from .exceptions import (
 )
 from .guards import Guard, HandshakeView, Reject
 from .handler import WebSocketHandler
+from .limits import Limits, Overflow
 from .mapping import controller, request_mapping, rest_controller, websocket_mapping
 from .paths import PathTemplate
 from .policy import Policy, websocket_policy
+from .registry import SessionRegistry
 from .session import JSONMode, SessionState, WebSocketSession
 
 __all__ = [
@@ -46,13 +49,17 @@ __all__ = [
     "Headers",
     "InvalidPayloadError",
     "JSONMode",
+    "LimitExceededError",
+    "Limits",
     "MessageTypeError",
+    "Overflow",
     "PathTemplate",
     "Policy",
     "QueryParams",
     "Reject",
     "ResolutionError",
     "SessionClosedError",
+    "SessionRegistry",
     "SessionState",
     "WebSocketDisconnect",
     "WebSocketError",

@@ -9,6 +9,8 @@ from .adapter import Adapter
 from .config import choose_adapter, load_adapter
 from .discovery import discover
 from .guards import Guard
+from .limits import Limits
+from .registry import SessionRegistry
 
 __all__ = ["create_app"]
 
@@ -19,6 +21,8 @@ def create_app(
     *,
     guards: Iterable[Guard] | None = None,
     allowed_origins: Iterable[str] | None = None,
+    limits: Limits | None = None,
+    registry: SessionRegistry | None = None,
     **options: Any,
 ) -> Any:
     """Build an ASGI application serving every WebSocket endpoint in ``source``.
@@ -28,8 +32,12 @@ def create_app(
     these. ``adapter`` is an adapter name or object; without one, the
     ``PYFLY_WS_ADAPTER`` environment variable, then ``[tool.pyfly-ws] adapter``
     in ``pyproject.toml``, then the framework-free ``asgi`` adapter is used.
-    ``guards`` and ``allowed_origins`` apply to every endpoint (see
-    :mod:`pyfly_ws.guards`); other ``options`` go to the adapter's application.
+    ``guards``, ``allowed_origins`` and ``limits`` apply to every endpoint (see
+    :mod:`pyfly_ws.guards` and :class:`~pyfly_ws.Limits`); ``registry`` is the
+    :class:`~pyfly_ws.SessionRegistry` to count and drain sessions with (the
+    application drains it on lifespan shutdown). Other ``options`` go to the
+    adapter's application.
     """
     chosen = adapter if isinstance(adapter, Adapter) else load_adapter(choose_adapter(adapter)[0])
-    return chosen.create_app(discover(source, guards=guards, allowed_origins=allowed_origins), **options)
+    endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
+    return chosen.create_app(endpoints, **options)

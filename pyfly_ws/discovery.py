@@ -17,8 +17,10 @@ from .container import Container
 from .endpoint import Endpoint, LazyController
 from .exceptions import ConfigurationError
 from .guards import Guard
+from .limits import Limits
 from .paths import PathTemplate, join_paths
 from .policy import Policy
+from .registry import SessionRegistry
 
 __all__ = ["ControllerSource", "as_source", "discover", "mapped_methods"]
 
@@ -86,14 +88,21 @@ def mapped_methods(cls: type) -> list[tuple[str, str, Policy]]:
 
 
 def discover(
-    source: object, *, guards: Iterable[Guard] | None = None, allowed_origins: Iterable[str] | None = None
+    source: object,
+    *,
+    guards: Iterable[Guard] | None = None,
+    allowed_origins: Iterable[str] | None = None,
+    limits: Limits | None = None,
+    registry: SessionRegistry | None = None,
 ) -> list[Endpoint]:
     """Every endpoint of every controller in ``source``, most specific path first.
 
-    ``guards`` and ``allowed_origins`` apply to the whole application; controllers
-    (``@websocket_policy``) and mappings refine them.
+    ``guards``, ``allowed_origins`` and ``limits`` apply to the whole
+    application; controllers (``@websocket_policy``) and mappings refine them.
+    The endpoints share ``registry`` (a new :class:`SessionRegistry` if not given).
     """
-    app_policy = Policy.of(guards, allowed_origins)
+    app_policy = Policy.of(guards, allowed_origins, limits)
+    registry = SessionRegistry() if registry is None else registry
     resolved = as_source(source)
     endpoints: list[Endpoint] = []
     seen_controllers: set[type] = set()
@@ -106,7 +115,8 @@ def discover(
         controller_policy = app_policy.then(getattr(cls, "__pyfly_ws_policy__", None) or Policy())
         for method, sub_path, policy in mapped_methods(cls):
             path = join_paths(str(base), sub_path)
-            endpoints.append(Endpoint(path, PathTemplate(path), cls, method, lazy, controller_policy.then(policy)))
+            merged = controller_policy.then(policy)
+            endpoints.append(Endpoint(path, PathTemplate(path), cls, method, lazy, merged, registry))
     _check_overlaps(endpoints)
     endpoints.sort(key=lambda e: e.template.specificity)
     return endpoints

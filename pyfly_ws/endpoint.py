@@ -12,6 +12,7 @@ from .connection import Connection
 from .lifecycle import refuse, run_session
 from .paths import PathTemplate
 from .policy import Policy
+from .registry import SessionRegistry
 
 __all__ = ["Endpoint", "LazyController"]
 
@@ -70,7 +71,9 @@ class Endpoint:
     resolver: LazyController = field(repr=False)
     """Builds the controller lazily, shared by every endpoint of the same controller."""
     policy: Policy = field(default=Policy(), repr=False)
-    """Guards and allowed origins, merged from the application, the controller and the mapping."""
+    """Guards, allowed origins and limits, merged from the application, the controller and the mapping."""
+    registry: SessionRegistry = field(default_factory=SessionRegistry, repr=False, compare=False)
+    """The live sessions of the application this endpoint belongs to (shared by its endpoints)."""
 
     def __copy__(self) -> Endpoint:
         return self

@@ -9,6 +9,7 @@ __all__ = [
     "AdapterUnavailableError",
     "ConfigurationError",
     "InvalidPayloadError",
+    "LimitExceededError",
     "MessageTypeError",
     "SessionClosedError",
     "WebSocketDisconnect",
@@ -74,6 +75,19 @@ class InvalidPayloadError(ProtocolCloseError, ValueError):
     """A message was not valid JSON or UTF-8 (close 1007 if uncaught)."""
 
     close_code = CloseCode.INVALID_PAYLOAD
+
+
+class LimitExceededError(ProtocolCloseError):
+    """The client broke one of the endpoint's :class:`~pyfly_ws.Limits`; the session is already closed.
+
+    ``limit`` names the field (``max_message_size``, ``rate``...) and
+    ``close_code`` is the code the client was sent (1009 for size, 1008 for rate).
+    """
+
+    def __init__(self, limit: str, message: str, close_code: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.close_code = close_code
 
 
 class ConfigurationError(WebSocketError, ValueError):

@@ -27,6 +27,7 @@ from .datastructures import Headers, QueryParams
 from .exceptions import ProtocolCloseError, WebSocketDisconnect
 from .guards import HandshakeView, Reject, origin_allowed
 from .session import WebSocketSession
+from .supervisor import CLOSE_GRACE, Supervisor
 
 if TYPE_CHECKING:
     from .endpoint import Endpoint
@@ -46,7 +47,12 @@ async def refuse(endpoint: Endpoint | None, connection: Connection, why: str) ->
 
 
 async def run_session(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> None:
-    """Serve one connection: resolve the controller, run the handler, map the outcome."""
+    """Serve one connection: admit it, resolve the controller, run the handler, map the outcome."""
+    registry = endpoint.registry
+    if registry.refuses(endpoint.path):
+        logger.info("%s: refused a handshake while draining", endpoint.qualname)
+        await deny(connection, 503, "server shutting down")
+        return
     admitted = await _admit(endpoint, connection, path_params)
     if admitted is None:
         return
@@ -57,16 +63,34 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
         logger.error("cannot resolve controller %s for %s", endpoint.qualname, endpoint.path, exc_info=True)
         await _quiet_close(connection, CloseCode.INTERNAL_ERROR, "")
         return
-    session = WebSocketSession(connection, path_params)
+    supervisor = Supervisor(endpoint)
+    session = WebSocketSession(connection, path_params, endpoint.policy.limits, supervisor)
+    supervisor.session = session
     if admitted:
         session.state.update(admitted)
+    registry._enter(supervisor)
+    try:
+        await supervisor.run(lambda: _run_handler(endpoint, handler, session))
+        if session._frame_due:  # the handler was cut before the close frame could go out
+            await _close_session(session, CloseCode.NORMAL, "")
+    finally:
+        try:
+            if session.accepted:
+                await _on_disconnect(endpoint, controller, session)
+        finally:
+            registry._leave(supervisor)
+            supervisor.finish()
+
+
+async def _run_handler(endpoint: Endpoint, handler: Any, session: WebSocketSession) -> None:
     try:
         await handler(session)
     except WebSocketDisconnect as exc:
         logger.debug("%s: ended by disconnect, code %s", endpoint.qualname, exc.code)
         await _close_session(session, CloseCode.NORMAL, "")
     except ProtocolCloseError as exc:
-        logger.info("%s: closing with %s: %s", endpoint.qualname, exc.close_code, exc)
+        if not session.closed:
+            logger.info("%s: closing with %s: %s", endpoint.qualname, exc.close_code, exc)
         await _close_session(session, exc.close_code, _reason(str(exc)))
     except Exception:
         if session.accepted:
@@ -84,9 +108,6 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
             await _close_session(session, CloseCode.POLICY_VIOLATION, "")
     else:
         await _close_session(session, CloseCode.NORMAL if session.accepted else CloseCode.POLICY_VIOLATION, "")
-    finally:
-        if session.accepted:
-            await _on_disconnect(endpoint, controller, session)
 
 
 async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -148,10 +169,12 @@ def _name(guard: object) -> str:
 
 
 async def _close_session(session: WebSocketSession, code: int, reason: str) -> None:
-    if session.closed:
-        return
     try:
-        await session.close(code, reason)
+        if session.closed:
+            with anyio.move_on_after(CLOSE_GRACE):  # closed by a limit or a drain, whose frame may still be due
+                await session._send_close_frame()
+        else:
+            await session.close(code, reason)
     except Exception:
         logger.debug("closing %s failed", session.path, exc_info=True)
 

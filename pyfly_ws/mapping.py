@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar, cast, overload
 
+from .limits import Limits
 from .policy import Policy
 
 __all__ = [
@@ -51,10 +52,18 @@ def request_mapping(path: str) -> Callable[[T], T]:
 def websocket_mapping(path: F) -> F: ...
 @overload
 def websocket_mapping(
-    path: str = "", *, guards: Iterable[Any] | None = None, allowed_origins: Iterable[str] | None = None
+    path: str = "",
+    *,
+    guards: Iterable[Any] | None = None,
+    allowed_origins: Iterable[str] | None = None,
+    limits: Limits | None = None,
 ) -> Callable[[F], F]: ...
 def websocket_mapping(
-    path: str | F = "", *, guards: Iterable[Any] | None = None, allowed_origins: Iterable[str] | None = None
+    path: str | F = "",
+    *,
+    guards: Iterable[Any] | None = None,
+    allowed_origins: Iterable[str] | None = None,
+    limits: Limits | None = None,
 ) -> F | Callable[[F], F]:
     """Mark a controller method as a WebSocket endpoint served at base path + ``path``.
 
@@ -62,12 +71,13 @@ def websocket_mapping(
     owns the whole conversation: accept, messages, close. Usable bare
     (``@websocket_mapping``) or called (``@websocket_mapping("/chat")``).
     ``guards`` run before accept, and ``allowed_origins`` lists the browser
-    origins allowed besides the server's own (see :mod:`pyfly_ws.guards`).
+    origins allowed besides the server's own (see :mod:`pyfly_ws.guards`);
+    ``limits`` refine the controller's and application's (see :class:`~pyfly_ws.Limits`).
     """
     if callable(path):
         return websocket_mapping("")(path)
     route = _check_path(path, "websocket_mapping")
-    policy = Policy.of(guards, allowed_origins)
+    policy = Policy.of(guards, allowed_origins, limits)
     mapping: dict[str, Any] = {"path": route} if policy == Policy() else {"path": route, "policy": policy}
 
     def decorate(func: F) -> F:

@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+import anyio.lowlevel
+import sniffio
 
 from .close_codes import CloseCode
 from .connection import Connection, RawHeaders
 from .datastructures import Headers, QueryParams
 from .exceptions import (
     InvalidPayloadError,
+    LimitExceededError,
     MessageTypeError,
     SessionClosedError,
     WebSocketDisconnect,
     WebSocketStateError,
 )
+from .limits import DEFAULT_LIMITS, Limits
+from .outbox import Outbox
+
+if TYPE_CHECKING:
+    from .registry import SessionRegistry
+    from .supervisor import Supervisor
 
 __all__ = ["JSONMode", "SessionState", "WebSocketSession"]
 
 JSONMode = Literal["text", "binary"]
+
+logger = logging.getLogger("pyfly_ws")
 
 _MAX_REASON_BYTES = 123
 _RESERVED_CODES = frozenset({1004, 1005, 1006, 1015})
@@ -56,10 +72,28 @@ class WebSocketSession:
         "_headers",
         "_query",
         "_user_state",
+        "_limits",
+        "_supervisor",
+        "_outbox",
+        "_inbound",
+        "_last_in",
+        "_heard",
+        "_tokens",
+        "_frame_due",
+        "_task_of",
+        "_receiver",
+        "_withdrawn",
+        "_resume",
         "__weakref__",
     )
 
-    def __init__(self, connection: Connection, path_params: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        path_params: Mapping[str, Any] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        supervisor: Supervisor | None = None,
+    ) -> None:
         self._connection = connection
         self._handshake = connection.handshake
         self._path_params = dict(path_params or {})
@@ -71,6 +105,24 @@ class WebSocketSession:
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
         self._user_state: dict[str, Any] = {}
+        self._limits = limits
+        self._supervisor = supervisor
+        spawn = supervisor.spawn if supervisor is not None else None
+        self._outbox = Outbox(connection.send, self._overflow, limits, spawn)
+        self._inbound = (
+            limits.max_message_size is not None
+            or limits.rate is not None
+            or limits.idle_timeout is not None
+            or limits.first_message_timeout is not None
+        )
+        self._last_in = 0.0
+        self._heard = False
+        self._tokens = limits.bucket_size
+        self._frame_due = False
+        self._task_of = _asyncio_current_task()
+        self._receiver: asyncio.Task[Any] | None = None
+        self._withdrawn = False
+        self._resume: anyio.Event | None = None
 
     def __repr__(self) -> str:
         return f"<WebSocketSession {self.path} {self._state.value}>"
@@ -141,6 +193,26 @@ class WebSocketSession:
         """The close reason once closed, else an empty string."""
         return self._close_reason
 
+    @property
+    def limits(self) -> Limits:
+        """The limits this session runs under (the endpoint's, controller's and application's, merged)."""
+        return self._limits
+
+    @property
+    def registry(self) -> SessionRegistry | None:
+        """The live-session registry of the application serving this session (``None`` outside one)."""
+        return self._supervisor.endpoint.registry if self._supervisor is not None else None
+
+    @property
+    def pending(self) -> int:
+        """Messages sent but still waiting in the outgoing queue for a slow client."""
+        return len(self._outbox)
+
+    @property
+    def dropped(self) -> int:
+        """Messages discarded by the ``drop_oldest`` overflow policy."""
+        return self._outbox.dropped
+
     # -- handshake -------------------------------------------------------
 
     async def accept(
@@ -162,6 +234,9 @@ class WebSocketSession:
             raise
         self._state = SessionState.ACCEPTED
         self._was_accepted = True
+        self._last_in = time.monotonic()
+        if self._supervisor is not None:
+            self._supervisor.accepted()
 
     # -- sending ---------------------------------------------------------
 
@@ -192,11 +267,30 @@ class WebSocketSession:
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         await self._send(text if mode == "text" else text.encode("utf-8"), "send JSON")
 
+    def post(self, data: str | bytes) -> bool:
+        """Queue a text (``str``) or binary (``bytes``) message without waiting, for fan-out.
+
+        The session's writer sends it in order after anything queued before.
+        Returns ``False`` if the session is closed or is being closed because its
+        queue is full (``overflow="block"`` or ``"close"``: the client is too
+        slow, close 1013); under ``"drop_oldest"`` the oldest queued message
+        makes room instead.
+        """
+        if not isinstance(data, str | bytes):
+            raise TypeError(f"post() takes str or bytes, got {type(data).__name__}")
+        if self._state is not SessionState.ACCEPTED:
+            if self._state is SessionState.CONNECTING:
+                raise WebSocketStateError("cannot post before accept(): call `await session.accept()` first")
+            return False
+        return self._outbox.post(data)
+
     async def _send(self, data: str | bytes, operation: str) -> None:
         if self._state is not SessionState.ACCEPTED:
             self._refuse(operation)
         try:
-            await self._connection.send(data)
+            await self._outbox.send(data)
+        except SessionClosedError:
+            raise
         except WebSocketDisconnect as exc:
             self._mark_peer_gone(exc)
             raise SessionClosedError(operation, exc.code, exc.reason) from exc
@@ -210,11 +304,28 @@ class WebSocketSession:
         """
         if self._state is not SessionState.ACCEPTED:
             self._refuse("receive")
+        task_of = self._task_of
         try:
-            return await self._connection.receive()
+            if task_of is None:
+                message = await self._connection.receive()
+            else:
+                self._receiver = task_of()
+                try:
+                    message = await self._connection.receive()
+                except asyncio.CancelledError:
+                    if not self._withdrawn:
+                        raise
+                    message = await self._receive_after_withdrawal()
+                finally:
+                    self._receiver = None
         except WebSocketDisconnect as exc:
             self._mark_peer_gone(exc)
             raise
+        if self._inbound:
+            broken = self._inspect(message)
+            if broken is not None:
+                await self._break(*broken)
+        return message
 
     async def receive_text(self) -> str:
         """Wait for a text message; a binary one raises :class:`MessageTypeError` (close 1003)."""
@@ -283,14 +394,102 @@ class WebSocketSession:
             raise ValueError(f"a close reason is at most {_MAX_REASON_BYTES} bytes of UTF-8")
         if self._state is SessionState.CLOSED:
             return
-        self._state = SessionState.CLOSED
-        self._close_code = code
-        self._close_reason = reason
-        await self._connection.close(code, reason)
+        if self._state is SessionState.ACCEPTED and (self._outbox.writing or len(self._outbox)):
+            await self._outbox.flush(self._limits.send_timeout)
+            if self.closed:
+                return
+        await self._shut(code, reason)
 
     # -- internals -------------------------------------------------------
 
+    async def _shut(self, code: int, reason: str) -> None:
+        """Close now: drop anything still queued, then send the close frame."""
+        if self._state is SessionState.CLOSED:
+            return
+        self._mark_closed(code, reason)
+        await self._send_close_frame()
+
+    def _mark_closed(self, code: int, reason: str) -> None:
+        """Closed from the server side: nothing more goes out but the close frame, which is now due."""
+        self._state = SessionState.CLOSED
+        self._close_code = code
+        self._close_reason = reason
+        self._frame_due = True
+        self._outbox.clear()
+
+    async def _send_close_frame(self) -> None:
+        """Send the close frame if it is due and nobody else is sending it.
+
+        From another task while the handler waits in ``receive``, the receive is
+        withdrawn first (asyncio): granian holds a close frame back while a
+        receive is pending. The handler then receives again and gets the disconnect.
+        """
+        if not self._frame_due:
+            return
+        self._frame_due = False
+        code = CloseCode.NORMAL if self._close_code is None else self._close_code
+        receiver = self._receiver
+        if receiver is None or self._task_of is None or receiver is self._task_of():
+            await self._connection.close(code, self._close_reason)
+            return
+        self._withdrawn = True
+        self._resume = resume = anyio.Event()
+        receiver.cancel()
+        try:
+            await anyio.lowlevel.checkpoint()
+            await self._connection.close(code, self._close_reason)
+        finally:
+            resume.set()
+
+    async def _receive_after_withdrawal(self) -> str | bytes:
+        """The receive was withdrawn so a close frame could go out: receive again once it has."""
+        self._withdrawn = False
+        if self._receiver is not None:
+            self._receiver.uncancel()
+        if self._resume is not None:
+            await self._resume.wait()
+        return await self._connection.receive()
+
+    def _overflow(self, reason: str) -> None:
+        """The client reads too slowly for the outgoing queue: close with 1013 without making the sender wait."""
+        if self._state is not SessionState.ACCEPTED:
+            return
+        self._mark_closed(CloseCode.TRY_AGAIN_LATER, reason)
+        if self._supervisor is not None:
+            self._supervisor.spawn(self._supervisor.close, CloseCode.TRY_AGAIN_LATER, reason, "send_queue")
+
+    def _inspect(self, message: str | bytes) -> tuple[str, int, str] | None:
+        """Check one incoming message against the limits: ``(limit, close code, why)`` if it breaks one."""
+        limits = self._limits
+        size_limit = limits.max_message_size
+        if size_limit is not None and len(message) > size_limit // 4:
+            size = len(message.encode("utf-8", "surrogatepass")) if isinstance(message, str) else len(message)
+            if size > size_limit:
+                why = f"message of {size} bytes is over the limit of {size_limit}"
+                return "max_message_size", CloseCode.MESSAGE_TOO_BIG, why
+        now = time.monotonic()
+        self._heard = True
+        rate = limits.rate
+        if rate is not None:
+            tokens = min(limits.bucket_size, self._tokens + (now - self._last_in) * rate)
+            if tokens < 1.0:
+                return "rate", CloseCode.POLICY_VIOLATION, f"more than {rate:g} messages per second"
+            self._tokens = tokens - 1.0
+        self._last_in = now
+        return None
+
+    async def _break(self, limit: str, code: int, why: str) -> None:
+        """A limit was broken: log it, close the session with ``code`` and raise."""
+        name = self._supervisor.endpoint.qualname if self._supervisor is not None else self.path
+        logger.info("%s: closing with %s: %s (limit %s)", name, code, why, limit)
+        try:
+            await self._shut(code, why)
+        except Exception:
+            logger.debug("closing %s failed", self.path, exc_info=True)
+        raise LimitExceededError(limit, why, code)
+
     def _mark_peer_gone(self, exc: WebSocketDisconnect) -> None:
+        self._frame_due = False
         if self._state is not SessionState.CLOSED:
             self._close_code = exc.code
             self._close_reason = exc.reason
@@ -338,3 +537,11 @@ def _encode_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]] | Non
             raise ValueError(f"invalid header {name!r}: empty name or control characters")
         raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
     return raw
+
+
+def _asyncio_current_task() -> Any:
+    """``asyncio.current_task`` when running on asyncio, else ``None`` (trio needs no receive withdrawal)."""
+    try:
+        return asyncio.current_task if sniffio.current_async_library() == "asyncio" else None
+    except sniffio.AsyncLibraryNotFoundError:
+        return None

@@ -10,6 +10,7 @@ from litestar import Litestar
 from pyfly_ws import Capabilities
 from pyfly_ws.discovery import discover
 from pyfly_ws.endpoint import Endpoint
+from pyfly_ws.registry import drain_endpoints
 
 from .handlers import route_handlers
 
@@ -32,8 +33,15 @@ class LitestarAdapter:
         ``route_handlers`` given in ``options`` are served too, listed before the
         endpoints; every other option (``debug``, ``plugins``, ``middleware``...)
         is Litestar's own, and Litestar rejects one it does not know with a ``TypeError``.
+        Live sessions are drained first on shutdown, before the user's ``on_shutdown`` hooks.
         """
         extra = list(options.pop("route_handlers", None) or ())
+        endpoints = tuple(endpoints)
+
+        async def drain_sessions() -> None:
+            await drain_endpoints(endpoints)
+
+        options["on_shutdown"] = [drain_sessions, *(options.get("on_shutdown") or ())]
         return Litestar(route_handlers=[*extra, *route_handlers(endpoints)], **options)
 
 

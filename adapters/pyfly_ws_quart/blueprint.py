@@ -9,6 +9,7 @@ from quart.blueprints import BlueprintSetupState
 
 from pyfly_ws.discovery import discover
 from pyfly_ws.endpoint import Endpoint
+from pyfly_ws.registry import drain_endpoints
 
 from .recorder import install_recorder
 from .view import make_view
@@ -49,6 +50,12 @@ def endpoints_blueprint(
             merge_slashes=False,
         )
     bp.record_once(_install_recorder)
+    endpoints = tuple(endpoints)
+
+    @bp.after_app_serving
+    async def drain_sessions() -> None:
+        await drain_endpoints(endpoints)
+
     return bp
 
 

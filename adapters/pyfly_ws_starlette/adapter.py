@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
 
 from pyfly_ws import Capabilities, Endpoint, discover
+from pyfly_ws.registry import drain_endpoints
 
 from .routes import translate
 
@@ -34,10 +36,38 @@ class StarletteAdapter:
         A ``routes=`` option adds the user's own routes after the endpoints'
         (which match WebSocket requests only, so no HTTP route is hidden).
         ``debug``, ``middleware``, ``exception_handlers`` and ``lifespan`` pass
-        through; an unknown option is a ``TypeError`` naming it.
+        through; an unknown option is a ``TypeError`` naming it. On lifespan
+        shutdown the live sessions are drained before the user's lifespan exits.
         """
         user_routes = options.pop("routes", None) or ()
+        options["lifespan"] = draining_lifespan(endpoints, options.pop("lifespan", None))
         return Starlette(routes=[*translate(endpoints), *user_routes], **options)
+
+
+Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+
+def draining_lifespan(endpoints: Sequence[Endpoint], inner: Lifespan | None = None) -> Lifespan:
+    """A Starlette lifespan that runs ``inner`` and drains ``endpoints``' sessions on shutdown, before ``inner`` exits.
+
+    Use it in an application you build yourself: ``Starlette(routes=..., lifespan=draining_lifespan(endpoints))``.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
+        if inner is None:
+            try:
+                yield None
+            finally:
+                await drain_endpoints(endpoints)
+            return
+        async with inner(app) as state:
+            try:
+                yield state
+            finally:
+                await drain_endpoints(endpoints)
+
+    return lifespan
 
 
 adapter = StarletteAdapter()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -74,6 +75,22 @@ def token_of(session: WebSocketSession) -> str:
     return session.query_params.get("t", "")
 
 
+async def _registry_op(session: WebSocketSession, request: dict[str, Any]) -> Any:
+    """Drain one endpoint, reopen it, or count live sessions, on the application serving the probe."""
+    registry = session.registry
+    if registry is None:
+        return None
+    op = request["op"]
+    if op == "counts":
+        return registry.counts()
+    if op == "reopen":
+        registry.reopen()
+        return True
+    started = time.monotonic()
+    drained = await registry.drain(float(request.get("timeout", 5.0)), path=str(request["path"]))
+    return {"drained": drained, "seconds": time.monotonic() - started}
+
+
 @rest_controller
 @request_mapping(PROBE_PATH)
 class ProbeController:
@@ -90,5 +107,7 @@ class ProbeController:
                 await session.send_json(RECORDER.logs_since(int(request.get("since", 0))))
             elif op == "log_count":
                 await session.send_json(len(RECORDER.logs_since(0)))
+            elif op in ("drain", "reopen", "counts"):
+                await session.send_json(await _registry_op(session, request))
             else:
                 await session.close(4400, "unknown probe op")

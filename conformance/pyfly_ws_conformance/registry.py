@@ -33,6 +33,8 @@ class Case:
     """Server capabilities (``ServerCapabilities`` flags) the case needs when run over a server."""
     doc: str = ""
     """What the case proves, from the function's docstring."""
+    inprocess_only: str = ""
+    """Why the case runs in-process only (it drives the app itself, e.g. its lifespan); empty: it runs everywhere."""
 
     @property
     def area(self) -> str:
@@ -50,7 +52,11 @@ CASES: dict[str, Case] = {}
 
 
 def case(
-    case_id: str, *, requires: tuple[str, ...] = (), server_requires: tuple[str, ...] = ()
+    case_id: str,
+    *,
+    requires: tuple[str, ...] = (),
+    server_requires: tuple[str, ...] = (),
+    inprocess_only: str = "",
 ) -> Callable[[Any], Any]:
     """Register the decorated function as the case ``case_id`` (``area.name``)."""
     area, dot, name = case_id.partition(".")
@@ -65,7 +71,7 @@ def case(
     def register(func: CaseFunc) -> CaseFunc:
         if case_id in CASES:
             raise ValueError(f"duplicate conformance case id {case_id!r}")
-        CASES[case_id] = Case(case_id, func, requires, server_requires, inspect.getdoc(func) or "")
+        CASES[case_id] = Case(case_id, func, requires, server_requires, inspect.getdoc(func) or "", inprocess_only)
         return func
 
     return register

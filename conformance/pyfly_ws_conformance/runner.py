@@ -58,6 +58,8 @@ class Runner:
             lacking += self.harness.capabilities.lacking("trio")
         if lacking:
             return f"adapter {self.harness.name!r} does not declare capability {', '.join(lacking)}"
+        if transport in SERVERS and case.inprocess_only:
+            return f"in-process only: {case.inprocess_only}"
         if transport in SERVERS:
             caps = SERVERS[transport].capabilities
             missing = [flag for flag in case.server_requires if not getattr(caps, flag)]

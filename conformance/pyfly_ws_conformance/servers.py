@@ -67,6 +67,8 @@ class ServerCapabilities:
     """An app can close with the protocol codes 1001-1014 (1003, 1007, 1011...), not only 1000 and 3000-4999."""
     repeated_headers: bool
     """A header the client sends twice reaches the app as two header pairs, not joined with a comma."""
+    send_backpressure: bool
+    """The app's ``send`` waits while a client is not reading (a full buffer), instead of buffering without bound."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ _SPEC = ServerCapabilities(
     client_port_int=True,
     protocol_close_codes=True,
     repeated_headers=True,
+    send_backpressure=True,
 )
 # Measured with tests/conformance/test_servers.py (uvicorn 0.54, hypercorn 0.18, granian 2.8, daphne 4.2).
 _UVICORN_CAPS = replace(_SPEC, abrupt_drop_code=1005)  # its sans-I/O protocols report 1005 on a bare EOF
@@ -159,6 +162,7 @@ _DAPHNE_CAPS = replace(
     too_big_close_code=1006,
     protocol_close_codes=False,  # its WebSocket library refuses 1001-1014: no close frame is sent
     repeated_headers=False,  # Twisted joins them: "a,b"
+    send_backpressure=False,  # Twisted buffers whatever the app sends
 )
 
 SERVERS: Mapping[str, ServerConfig] = MappingProxyType(

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from ..adapter import ASGIApp, Receive, Scope, Send
 from ..endpoint import Endpoint
 from ..lifecycle import logger, refuse
+from ..registry import SessionRegistry, drain_endpoints, registries
 from .connection import ASGIConnection
 
 __all__ = ["PyflyASGIApp"]
@@ -20,7 +21,9 @@ class PyflyASGIApp:
     Without a fallback, an unknown WebSocket path is refused (HTTP 403), a plain
     HTTP request to an endpoint's path gets 426 Upgrade Required and any other
     HTTP request 404. ``on_startup`` and ``on_shutdown`` hooks (sync or async)
-    run in the ASGI lifespan; with a fallback, the lifespan is the fallback's.
+    run in the ASGI lifespan; on shutdown the live sessions are drained first
+    (see :class:`~pyfly_ws.SessionRegistry`). With a fallback, the lifespan is
+    the fallback's, and draining is the application's to call.
     """
 
     connection_class: type[ASGIConnection] = ASGIConnection
@@ -38,6 +41,12 @@ class PyflyASGIApp:
         self.fallback = fallback
         self.on_startup = tuple(on_startup)
         self.on_shutdown = tuple(on_shutdown)
+
+    @property
+    def registry(self) -> SessionRegistry:
+        """The live sessions of this application's endpoints (a new, empty one if it has none)."""
+        found = registries(self.endpoints)
+        return found[0] if found else SessionRegistry()
 
     def match(self, path: str) -> tuple[Endpoint, dict[str, str]] | None:
         """The endpoint routing ``path`` and its raw parameters, or ``None``.
@@ -79,6 +88,8 @@ class PyflyASGIApp:
             else:
                 continue
             try:
+                if done == "lifespan.shutdown":
+                    await drain_endpoints(self.endpoints)
                 for hook in hooks:
                     result = hook()
                     if result is not None:

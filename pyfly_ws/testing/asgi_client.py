@@ -57,6 +57,8 @@ class ASGIClient:
 
     timeout: float = 10.0
     """Seconds to wait for the app to answer a handshake or a lifespan event before ``TimeoutError``."""
+    buffer: int = 256
+    """Messages from the app a session holds unread before the app's ``send`` waits, like a TCP window."""
 
     def __init__(
         self,
@@ -72,6 +74,7 @@ class ASGIClient:
         self.host = host
         self._task_group: TaskGroup | None = None
         self._lifespan: Lifespan | None = None
+        self._shut_down = False
         self._sessions: list[ASGISession] = []
 
     async def __aenter__(self) -> ASGIClient:
@@ -94,6 +97,13 @@ class ASGIClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self._stop(shutdown=exc is None)
+
+    async def shutdown(self) -> None:
+        """Run the lifespan shutdown now, with sessions still open: what a server does when told to stop."""
+        if self._lifespan is None or self._shut_down:
+            raise RuntimeError("no lifespan to shut down: enter the client with lifespan=True first")
+        self._shut_down = True
+        await self._lifespan.shutdown(self.timeout)
 
     def connect(
         self,
@@ -119,7 +129,7 @@ class ASGIClient:
     ) -> AsyncIterator[TestSession]:
         assert self._task_group is not None
         key = base64.b64encode(os.urandom(16))
-        session = ASGISession(self._scope(path, query, headers, subprotocols, key), key)
+        session = ASGISession(self._scope(path, query, headers, subprotocols, key), key, self.buffer)
         self._sessions.append(session)
         self._task_group.start_soon(session.run, self.app)
         try:
@@ -174,7 +184,7 @@ class ASGIClient:
             async with anyio.create_task_group() as closing:
                 for session in self._sessions:
                     closing.start_soon(session.finish)
-            if self._lifespan is not None and shutdown:
+            if self._lifespan is not None and shutdown and not self._shut_down:
                 try:
                     await self._lifespan.shutdown(self.timeout)
                 except (RuntimeError, TimeoutError) as exc:

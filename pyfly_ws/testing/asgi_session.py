@@ -44,8 +44,10 @@ class ASGISession(TestSession):
     ``app_exception`` holds what the application raised after accepting, if it did.
     """
 
-    def __init__(self, scope: Scope, key: bytes) -> None:
+    def __init__(self, scope: Scope, key: bytes, buffer: int = 256) -> None:
         super().__init__(None, Headers())
+        self._buffer = buffer
+        self._read = anyio.Event()
         self.scope = scope
         self._key = key
         self._phase = "connecting"  # connecting -> responding -> refused | accepted -> closed
@@ -102,6 +104,10 @@ class ASGISession(TestSession):
             if not message.get("more_body", False):
                 self._refuse(HandshakeRefused(status, headers, b"".join(chunks)))
         elif self._phase == "accepted" and kind == "websocket.send":
+            while len(self._inbox) >= self._buffer and self._phase == "accepted" and not self._client_gone:
+                await self._read.wait()  # the client is not reading: the app waits, as on a full TCP window
+            if self._phase != "accepted" or self._client_gone:
+                raise ClientDisconnected(f"cannot send {kind!r}: the WebSocket client is gone")
             text = message.get("text")
             self._inbox.append(text if text is not None else bytes(message.get("bytes") or b""))
             self._notify()
@@ -176,6 +182,8 @@ class ASGISession(TestSession):
     def _notify(self) -> None:
         self._changed.set()
         self._changed = anyio.Event()
+        self._read.set()
+        self._read = anyio.Event()
 
     def _peer_close(self) -> tuple[int, str] | None:
         return self._closed
@@ -191,7 +199,10 @@ class ASGISession(TestSession):
         await checkpoint()
         while True:
             if self._inbox:
-                return self._inbox.popleft()
+                message = self._inbox.popleft()
+                self._read.set()
+                self._read = anyio.Event()
+                return message
             if self._closed is not None:
                 raise WebSocketDisconnect(*self._closed)
             await self._changed.wait()

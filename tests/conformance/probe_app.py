@@ -61,6 +61,18 @@ async def _report(key: str, send: Send) -> None:
     await send({"type": "websocket.send", "text": json.dumps(records.pop(key, None))})
 
 
+async def _flood(key: str, send: Send) -> None:
+    """Send 16 KiB messages to a client that does not read: does a ``send`` ever wait (up to 32 MiB)?"""
+    chunk = b"x" * 16384
+    for sent in range(2048):
+        try:
+            await asyncio.wait_for(send({"type": "websocket.send", "bytes": chunk}), 1.0)
+        except TimeoutError:
+            records[key] = {"stalled": True, "sent": sent}
+            return
+    records[key] = {"stalled": False, "sent": 2048}
+
+
 async def _scope(scope: dict[str, Any], send: Send) -> None:
     facts = {
         "client": scope.get("client"),
@@ -110,6 +122,8 @@ async def websocket(scope: dict[str, Any], receive: Receive, send: Send) -> None
         await _scope(scope, send)
     elif path == "/report":
         await _report(key, send)
+    elif path == "/flood":
+        await _flood(key, send)
     else:
         await send({"type": "websocket.close", "code": 1000})
 

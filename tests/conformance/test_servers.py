@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatu
 
 from pyfly_ws_conformance import servers
 from pyfly_ws_conformance.servers import SERVERS, ServerCapabilities, available, get, install_hint, running
+from pyfly_ws_conformance.stalled import not_reading
 from tests.conformance import probe_app
 
 TARGET = "tests.conformance.probe_app:app"
@@ -185,6 +186,12 @@ async def repeated_headers(base: str, _: ServerCapabilities) -> bool:
     return bool(seen == ["a", "b"])
 
 
+async def send_backpressure(base: str, _: ServerCapabilities) -> bool:
+    key = uuid.uuid4().hex
+    async with not_reading(f"{base}/flood?key={key}"):
+        return bool((await _report(base, key))["stalled"])
+
+
 Probe = Callable[[str, ServerCapabilities], Awaitable[object]]
 PROBES: dict[str, Probe] = {
     probe.__name__: probe
@@ -204,6 +211,7 @@ PROBES: dict[str, Probe] = {
         client_port_int,
         protocol_close_codes,
         repeated_headers,
+        send_backpressure,
     )
 }
 FLAGS = [flag.name for flag in fields(ServerCapabilities)]

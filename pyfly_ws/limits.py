@@ -1,0 +1,156 @@
+"""``Limits``: what one session may cost the server, set per application, controller and endpoint.
+
+Every field has a documented default; a level sets only the fields it names
+and inherits the others (application, then controller, then endpoint: the most
+specific level wins). ``None`` switches a limit off.
+
+| field                   | default     | when exceeded                                   |
+| ----------------------- | ----------- | ----------------------------------------------- |
+| ``max_message_size``    | 1 MiB       | close 1009 (bytes; UTF-8 bytes for text)        |
+| ``rate`` / ``burst``    | off         | close 1008 (token bucket, messages per second)  |
+| ``idle_timeout``        | off         | close 1001 (seconds without a client message)   |
+| ``first_message_timeout`` | off       | close 1008 (seconds from accept to a message)   |
+| ``send_queue``          | 64          | ``overflow`` policy (messages waiting to go out) |
+| ``send_timeout``        | 30 s        | close 1013 (a write or a blocked send waits longer) |
+| ``overflow``            | ``"block"`` | ``block``, ``drop_oldest`` or ``close`` (1013)  |
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, get_args
+
+__all__ = ["DEFAULT_LIMITS", "Limits", "Overflow"]
+
+Overflow = Literal["block", "drop_oldest", "close"]
+"""What happens to a send when the session's outgoing queue is full."""
+
+_UNSET: Any = object()
+
+_DEFAULTS: dict[str, Any] = {
+    "max_message_size": 1024 * 1024,
+    "rate": None,
+    "burst": None,
+    "idle_timeout": None,
+    "first_message_timeout": None,
+    "send_queue": 64,
+    "send_timeout": 30.0,
+    "overflow": "block",
+}
+
+
+class Limits:
+    """Resource limits of a session; fields not given inherit from the enclosing level."""
+
+    __slots__ = (*_DEFAULTS, "_given")
+
+    max_message_size: int | None
+    """Largest message accepted from the client, in bytes (text counts its UTF-8 bytes): over it, close 1009."""
+    rate: float | None
+    """Messages per second a client may send on average (a token bucket): over it, close 1008."""
+    burst: int | None
+    """Messages a client may send at once before ``rate`` applies; defaults to ``max(1, ceil(rate))``."""
+    idle_timeout: float | None
+    """Seconds without any message from the client before the session is closed with 1001."""
+    first_message_timeout: float | None
+    """Seconds from accept to the client's first message before the session is closed with 1008."""
+    send_queue: int
+    """Messages that may wait to be written while the client reads slowly."""
+    send_timeout: float | None
+    """Seconds a write may take, and a blocked send may wait for room, before the session is closed with 1013."""
+    overflow: Overflow
+    """When the queue is full: ``block`` the sender (up to ``send_timeout``), ``drop_oldest``, or ``close`` (1013)."""
+
+    _given: frozenset[str]
+
+    def __init__(
+        self,
+        *,
+        max_message_size: int | None = _UNSET,
+        rate: float | None = _UNSET,
+        burst: int | None = _UNSET,
+        idle_timeout: float | None = _UNSET,
+        first_message_timeout: float | None = _UNSET,
+        send_queue: int = _UNSET,
+        send_timeout: float | None = _UNSET,
+        overflow: Overflow = _UNSET,
+    ) -> None:
+        given = {
+            name: value
+            for name, value in (
+                ("max_message_size", max_message_size),
+                ("rate", rate),
+                ("burst", burst),
+                ("idle_timeout", idle_timeout),
+                ("first_message_timeout", first_message_timeout),
+                ("send_queue", send_queue),
+                ("send_timeout", send_timeout),
+                ("overflow", overflow),
+            )
+            if value is not _UNSET
+        }
+        for name, value in given.items():
+            _check(name, value)
+        self._set({**_DEFAULTS, **given}, frozenset(given))
+
+    def _set(self, values: dict[str, Any], given: frozenset[str]) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_given", given)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Limits are immutable; make a new one")
+
+    def then(self, inner: Limits) -> Limits:
+        """These (outer) limits refined by ``inner``: the fields ``inner`` sets replace these."""
+        if not inner._given:
+            return self
+        merged = Limits.__new__(Limits)
+        values = {name: getattr(inner if name in inner._given else self, name) for name in _DEFAULTS}
+        merged._set(values, self._given | inner._given)
+        return merged
+
+    @property
+    def given(self) -> frozenset[str]:
+        """The names of the fields set explicitly at this level or above."""
+        return self._given
+
+    @property
+    def bucket_size(self) -> float:
+        """The token bucket's capacity: ``burst``, or ``max(1, ceil(rate))``."""
+        if self.burst is not None:
+            return float(self.burst)
+        return float(max(1, math.ceil(self.rate or 1)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Limits):
+            return NotImplemented
+        return self._given == other._given and all(getattr(self, n) == getattr(other, n) for n in _DEFAULTS)
+
+    def __hash__(self) -> int:
+        return hash((self._given, *(getattr(self, name) for name in _DEFAULTS)))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _DEFAULTS if name in self._given)
+        return f"Limits({fields})"
+
+
+def _check(name: str, value: Any) -> None:
+    if name == "overflow":
+        if value not in get_args(Overflow):
+            raise ValueError(f"overflow must be one of {', '.join(get_args(Overflow))}; got {value!r}")
+        return
+    if value is None:
+        if name == "send_queue":
+            raise ValueError("send_queue must be a positive number of messages (a queue cannot be unbounded)")
+        return
+    integer = name in ("max_message_size", "burst", "send_queue")
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        kind = "an int" if integer else "a number of seconds" if "timeout" in name else "a number"
+        raise TypeError(f"{name} must be {kind} or None, got {value!r}")
+    if not value > 0 or (not integer and not math.isfinite(value)):
+        raise ValueError(f"{name} must be positive, got {value!r}")
+
+
+DEFAULT_LIMITS = Limits()
+"""The limits of an endpoint nobody configured: see the table above."""

@@ -1,0 +1,151 @@
+"""``SessionRegistry``: the sessions open right now, per endpoint, and the drain that ends them.
+
+One registry serves the endpoints of one application (``discover`` makes one,
+or pass your own to :func:`~pyfly_ws.create_app`). Every adapter's application
+drains it on lifespan shutdown; call :meth:`SessionRegistry.drain` yourself to
+drain at another moment (before a deploy, on a signal of your own).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+import anyio
+
+if TYPE_CHECKING:
+    from .endpoint import Endpoint
+    from .session import WebSocketSession
+    from .supervisor import Supervisor
+
+__all__ = ["DEFAULT_DRAIN_TIMEOUT", "SessionRegistry", "drain_endpoints", "registries"]
+
+logger = logging.getLogger("pyfly_ws")
+
+DEFAULT_DRAIN_TIMEOUT = 10.0
+"""Seconds a drain waits for handlers to finish before cancelling them."""
+
+
+class SessionRegistry:
+    """Live sessions by endpoint path; :meth:`drain` refuses new ones and closes the rest with 1001."""
+
+    __slots__ = ("drain_timeout", "drain_reason", "_live", "_draining", "_closed_paths")
+
+    def __init__(self, *, drain_timeout: float = DEFAULT_DRAIN_TIMEOUT, drain_reason: str = "server shutting down"):
+        if isinstance(drain_timeout, bool) or not isinstance(drain_timeout, int | float) or drain_timeout < 0:
+            raise ValueError(f"drain_timeout must be a number of seconds >= 0, got {drain_timeout!r}")
+        if len(drain_reason.encode("utf-8")) > 123:
+            raise ValueError("drain_reason is a close reason: at most 123 bytes of UTF-8")
+        self.drain_timeout = float(drain_timeout)
+        """How long :meth:`drain` waits by default."""
+        self.drain_reason = drain_reason
+        """The close reason clients get when the application drains."""
+        self._live: dict[str, set[Supervisor]] = {}
+        self._draining = False
+        self._closed_paths: set[str] = set()
+
+    def __len__(self) -> int:
+        return sum(len(group) for group in self._live.values())
+
+    def __repr__(self) -> str:
+        return f"<SessionRegistry {len(self)} open{' (draining)' if self._draining else ''}>"
+
+    @property
+    def draining(self) -> bool:
+        """Whether the whole application drains: new handshakes are refused (HTTP 503 where possible, else 403)."""
+        return self._draining
+
+    def refuses(self, path: str) -> bool:
+        """Whether a new handshake to the endpoint mapped at ``path`` is refused because of a drain."""
+        return self._draining or path in self._closed_paths
+
+    def count(self, path: str | None = None) -> int:
+        """Open sessions of the endpoint mapped at ``path`` (its template, e.g. ``/ws/rooms/{id}``), or of all."""
+        if path is None:
+            return len(self)
+        return len(self._live.get(path, ()))
+
+    def counts(self) -> dict[str, int]:
+        """Open sessions per endpoint path, for endpoints with at least one."""
+        return {path: len(group) for path, group in self._live.items() if group}
+
+    def sessions(self, path: str | None = None) -> Iterator[WebSocketSession]:
+        """The open sessions (of one endpoint path, or of all)."""
+        groups = [self._live.get(path, set())] if path is not None else list(self._live.values())
+        for group in groups:
+            for supervisor in list(group):
+                if supervisor.session is not None:
+                    yield supervisor.session
+
+    def reopen(self) -> None:
+        """Accept handshakes again after a drain (of the application or of single endpoints)."""
+        self._draining = False
+        self._closed_paths.clear()
+
+    async def drain(
+        self,
+        timeout: float | None = None,  # noqa: ASYNC109
+        *,
+        reason: str | None = None,
+        path: str | None = None,
+    ) -> int:
+        """Refuse new handshakes, close every session with 1001, wait for handlers and ``on_disconnect``.
+
+        Handlers still running after ``timeout`` seconds (default
+        :attr:`drain_timeout`) are cancelled; ``on_disconnect`` still runs for
+        them. With ``path``, only that endpoint is drained (and refused until
+        :meth:`reopen`). Returns how many sessions were open when the drain began.
+        """
+        if path is None:
+            self._draining = True
+        else:
+            self._closed_paths.add(path)
+        deadline = time.monotonic() + (self.drain_timeout if timeout is None else timeout)
+        groups = self._live.values() if path is None else [self._live.get(path, set())]
+        live = [supervisor for group in groups for supervisor in group]
+        cut = 0
+
+        async def end(supervisor: Supervisor) -> None:
+            nonlocal cut
+            if not await supervisor.drain(reason or self.drain_reason, deadline):
+                cut += 1
+
+        started = time.monotonic()
+        async with anyio.create_task_group() as group:
+            for supervisor in live:
+                group.start_soon(end, supervisor)
+        if live:
+            logger.info(
+                "drained %d WebSocket sessions in %.2f s (%d cancelled after the timeout)",
+                len(live),
+                time.monotonic() - started,
+                cut,
+            )
+        return len(live)
+
+    def _enter(self, supervisor: Supervisor) -> None:
+        self._live.setdefault(supervisor.endpoint.path, set()).add(supervisor)
+
+    def _leave(self, supervisor: Supervisor) -> None:
+        group = self._live.get(supervisor.endpoint.path)
+        if group is not None:
+            group.discard(supervisor)
+            if not group:
+                del self._live[supervisor.endpoint.path]
+
+
+def registries(endpoints: Iterable[Endpoint]) -> list[SessionRegistry]:
+    """The distinct registries of ``endpoints``, in order of first appearance."""
+    found: dict[int, SessionRegistry] = {}
+    for endpoint in endpoints:
+        found.setdefault(id(endpoint.registry), endpoint.registry)
+    return list(found.values())
+
+
+async def drain_endpoints(endpoints: Iterable[Endpoint]) -> None:
+    """Drain every registry of ``endpoints`` at once: what each adapter does on lifespan shutdown."""
+    async with anyio.create_task_group() as group:
+        for registry in registries(endpoints):
+            group.start_soon(registry.drain)
