@@ -69,6 +69,7 @@ def core(session: nox.Session) -> None:
         "tests/core",
         "tests/adapters/test_asgi.py",
         "tests/integration",
+        "tests/hostile",
         "--adapter",
         "asgi",
         *session.posargs,
@@ -78,10 +79,16 @@ def core(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 @nox.parametrize("adapter", list(ADAPTERS))
 def adapter(session: nox.Session, adapter: str) -> None:
-    """One adapter: its own integration surface, then every example and the contract on it."""
+    """One adapter: its own integration surface, every example and the contract, then the hostile-input tests."""
     session.install("-e", f".[{ADAPTERS[adapter]},test]")
     session.run(
-        "pytest", f"tests/adapters/test_{adapter}.py", "tests/integration", "--adapter", adapter, *session.posargs
+        "pytest",
+        f"tests/adapters/test_{adapter}.py",
+        "tests/integration",
+        "tests/hostile",
+        "--adapter",
+        adapter,
+        *session.posargs,
     )
 
 

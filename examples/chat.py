@@ -10,7 +10,7 @@ and everyone else keeps receiving.
 from __future__ import annotations
 
 from examples.fanout import FanOut
-from pyfly_ws import WebSocketSession, request_mapping, rest_controller, websocket_mapping
+from pyfly_ws import Limits, WebSocketSession, request_mapping, rest_controller, websocket_mapping
 
 
 @rest_controller
@@ -21,7 +21,7 @@ class ChatController:
     def __init__(self) -> None:
         self.everyone = FanOut()
 
-    @websocket_mapping("/chat")
+    @websocket_mapping("/chat", limits=Limits(send_queue=256, overflow="close"))
     async def chat(self, session: WebSocketSession) -> None:
         name = session.query_params.get("name") or "anonymous"
         await session.accept()

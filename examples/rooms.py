@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from examples.fanout import FanOut
-from pyfly_ws import WebSocketSession, request_mapping, rest_controller, websocket_mapping
+from pyfly_ws import Limits, WebSocketSession, request_mapping, rest_controller, websocket_mapping, websocket_policy
 
 
 @rest_controller
 @request_mapping("/ws/rooms")
+@websocket_policy(limits=Limits(send_queue=256, overflow="close"))  # a member too slow for the room is closed
 class RoomsController:
     """Keeps one fan-out group per room id."""
 

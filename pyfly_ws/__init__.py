@@ -29,7 +29,7 @@ from .limits import Limits, Overflow
 from .mapping import controller, request_mapping, rest_controller, websocket_mapping
 from .paths import PathTemplate
 from .policy import Policy, websocket_policy
-from .registry import SessionRegistry
+from .registry import SessionRegistry, registry_of
 from .session import JSONMode, SessionState, WebSocketSession
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "controller",
     "create_app",
     "discover",
+    "registry_of",
     "request_mapping",
     "rest_controller",
     "websocket_mapping",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,7 +11,7 @@ from .config import choose_adapter, load_adapter
 from .discovery import discover
 from .guards import Guard
 from .limits import Limits
-from .registry import SessionRegistry
+from .registry import REGISTRY_ATTRIBUTE, SessionRegistry
 
 __all__ = ["create_app"]
 
@@ -39,5 +40,9 @@ def create_app(
     adapter's application.
     """
     chosen = adapter if isinstance(adapter, Adapter) else load_adapter(choose_adapter(adapter)[0])
+    registry = SessionRegistry() if registry is None else registry
     endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
-    return chosen.create_app(endpoints, **options)
+    app = chosen.create_app(endpoints, **options)
+    with contextlib.suppress(AttributeError):  # an app that takes no attributes: registry_of(app) is None
+        setattr(app, REGISTRY_ATTRIBUTE, registry)  # for pyfly_ws.registry_of(app), and `pyfly-ws run`'s drain
+    return app

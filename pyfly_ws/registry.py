@@ -20,7 +20,17 @@ if TYPE_CHECKING:
     from .session import WebSocketSession
     from .supervisor import Supervisor
 
-__all__ = ["DEFAULT_DRAIN_TIMEOUT", "SessionRegistry", "drain_endpoints", "registries"]
+__all__ = [
+    "DEFAULT_DRAIN_TIMEOUT",
+    "REGISTRY_ATTRIBUTE",
+    "SessionRegistry",
+    "drain_endpoints",
+    "registries",
+    "registry_of",
+]
+
+REGISTRY_ATTRIBUTE = "pyfly_ws_registry"
+"""The attribute :func:`~pyfly_ws.create_app` sets on the application it builds."""
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -149,3 +159,9 @@ async def drain_endpoints(endpoints: Iterable[Endpoint]) -> None:
     async with anyio.create_task_group() as group:
         for registry in registries(endpoints):
             group.start_soon(registry.drain)
+
+
+def registry_of(app: object) -> SessionRegistry | None:
+    """The registry of an application built by :func:`~pyfly_ws.create_app`, or ``None``."""
+    found = getattr(app, REGISTRY_ATTRIBUTE, None)
+    return found if isinstance(found, SessionRegistry) else None

@@ -289,8 +289,9 @@ class WebSocketSession:
             self._refuse(operation)
         try:
             await self._outbox.send(data)
-        except SessionClosedError:
-            raise
+        except SessionClosedError:  # the queue overflowed, or the session closed while this send waited
+            code = CloseCode.TRY_AGAIN_LATER if self._close_code is None else self._close_code
+            raise SessionClosedError(operation, code, self._close_reason) from None
         except WebSocketDisconnect as exc:
             self._mark_peer_gone(exc)
             raise SessionClosedError(operation, exc.code, exc.reason) from exc

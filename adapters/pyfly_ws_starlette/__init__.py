@@ -20,16 +20,18 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subproce
         'the "starlette" adapter needs Starlette, which is not installed: pip install "pyfly-ws[starlette]"'
     ) from exc
 
-from .adapter import StarletteAdapter, adapter, create_app
+from .adapter import StarletteAdapter, adapter, create_app, draining_lifespan
 from .connection import StarletteConnection
-from .routes import endpoint_route, mount, routes
+from .routes import endpoint_route, mount, routes, translate
 
 __all__ = [
     "StarletteAdapter",
     "StarletteConnection",
     "adapter",
     "create_app",
+    "draining_lifespan",
     "endpoint_route",
     "mount",
     "routes",
+    "translate",
 ]

@@ -26,6 +26,7 @@ from pyfly_ws import (
 )
 from pyfly_ws_litestar import LitestarAdapter, PyflyWebSocketPlugin, create_app, handlers
 from tests.support.blocked import messages_without
+from tests.support.drain import Held, assert_drains_on_shutdown
 from tests.support.server import serve
 
 TIMEOUT = 10.0
@@ -291,3 +292,8 @@ def test_import_without_litestar_names_the_extra() -> None:
     lines = messages_without("litestar", "pyfly_ws_litestar", "litestar")
     assert len(lines) == 2
     assert all(line.startswith("unavailable:") and 'pip install "pyfly-ws[litestar]"' in line for line in lines)
+
+
+@pytest.mark.anyio
+async def test_the_plugin_drains_its_sessions_on_shutdown() -> None:
+    await assert_drains_on_shutdown(Litestar(plugins=[PyflyWebSocketPlugin(Held)]))

@@ -26,6 +26,7 @@ from pyfly_ws import websocket_mapping as ws
 from pyfly_ws_quart.recorder import DisconnectRecorder
 from pyfly_ws_quart.view import supervise
 from tests.support.blocked import messages_without
+from tests.support.drain import Held, assert_drains_on_shutdown
 from tests.support.probe import Probe
 from tests.support.server import serve
 
@@ -311,3 +312,9 @@ def test_import_without_quart_names_the_extra() -> None:
     lines = messages_without("quart", "pyfly_ws_quart", "quart")
     assert len(lines) == 2
     assert all(line.startswith("unavailable:") and 'pip install "pyfly-ws[quart]"' in line for line in lines)
+
+
+async def test_register_drains_its_sessions_on_shutdown() -> None:
+    app = Quart(__name__)
+    pyfly_ws_quart.register(app, Held)
+    await assert_drains_on_shutdown(app)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -31,6 +33,7 @@ from pyfly_ws import (
 from pyfly_ws.config import load_adapter
 from pyfly_ws_starlette import StarletteConnection
 from tests.support.blocked import messages_without
+from tests.support.drain import Held, assert_drains_on_shutdown
 from tests.support.probe import Probe
 from tests.support.server import serve
 
@@ -305,3 +308,20 @@ def test_import_without_starlette_names_the_extra() -> None:
     lines = messages_without("starlette", "pyfly_ws_starlette", "starlette")
     assert len(lines) == 2
     assert all(line.startswith("unavailable:") and 'pip install "pyfly-ws[starlette]"' in line for line in lines)
+
+
+async def test_draining_lifespan_drains_mounted_routes_and_runs_the_inner_lifespan() -> None:
+    entered: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def inner(app: Starlette) -> AsyncIterator[None]:
+        entered.append("start")
+        yield
+        entered.append("stop")
+
+    endpoints = pyfly_ws.discover(Held)
+    app = Starlette(
+        routes=pyfly_ws_starlette.translate(endpoints), lifespan=pyfly_ws_starlette.draining_lifespan(endpoints, inner)
+    )
+    await assert_drains_on_shutdown(app)
+    assert entered == ["start", "stop"]

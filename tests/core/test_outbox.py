@@ -1,0 +1,147 @@
+"""``Outbox``: writes at once when the line is free, queues in order when not, and applies the overflow policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import anyio
+import pytest
+
+from pyfly_ws import Limits, SessionClosedError
+from pyfly_ws.outbox import Outbox
+
+pytestmark = pytest.mark.anyio
+
+
+class Line:
+    """A connection's ``send`` that can be held, recording what was written."""
+
+    def __init__(self) -> None:
+        self.written: list[str | bytes] = []
+        self.open = anyio.Event()
+        self.open.set()
+
+    async def write(self, data: str | bytes) -> None:
+        await self.open.wait()
+        self.written.append(data)
+
+    def hold(self) -> None:
+        self.open = anyio.Event()
+
+
+def outbox(line: Line, spawn: Callable[..., Any] | None, **limits: Any) -> tuple[Outbox, list[str]]:
+    failures: list[str] = []
+    return Outbox(line.write, failures.append, Limits(**limits), spawn), failures
+
+
+async def test_writes_at_once_when_nothing_is_in_flight() -> None:
+    line = Line()
+    box, _ = outbox(line, None)
+    await box.send("a")
+    await box.send(b"b")
+    assert line.written == ["a", b"b"]
+    assert not box.writing and len(box) == 0
+
+
+async def test_messages_sent_during_a_write_queue_in_order_and_a_writer_empties_the_queue() -> None:
+    line = Line()
+    async with anyio.create_task_group() as group:
+        box, _ = outbox(line, group.start_soon)
+        line.hold()
+        group.start_soon(box.send, "first")
+        await anyio.wait_all_tasks_blocked()
+        assert box.writing
+        for text in ("second", "third"):
+            await box.send(text)
+        assert box.post("fourth")
+        assert len(box) == 3
+        line.open.set()
+        await box.flush(5)
+    assert line.written == ["first", "second", "third", "fourth"]
+
+
+async def test_drop_oldest_keeps_the_newest_and_counts_the_dropped() -> None:
+    line = Line()
+    async with anyio.create_task_group() as group:
+        box, failures = outbox(line, group.start_soon, send_queue=3, overflow="drop_oldest")
+        for i in range(10):
+            assert box.post(str(i))
+        assert box.dropped == 7
+        await box.flush(5)
+    assert line.written == ["7", "8", "9"]
+    assert failures == []
+
+
+async def test_close_policy_reports_the_overflow_and_refuses_the_message() -> None:
+    line = Line()
+    async with anyio.create_task_group() as group:
+        box, failures = outbox(line, group.start_soon, send_queue=2, overflow="close")
+        assert box.post("0") and box.post("1")
+        assert not box.post("2")
+        assert failures == ["send queue full (2 messages)"]
+        with pytest.raises(SessionClosedError):
+            await box.send("3")  # the writer has not run yet: the queue is still full
+        assert failures == ["send queue full (2 messages)"] * 2
+
+
+async def test_block_waits_for_room_then_gives_up_after_send_timeout() -> None:
+    line = Line()
+    async with anyio.create_task_group() as group:
+        box, failures = outbox(line, group.start_soon, send_queue=1, send_timeout=0.2)
+        line.hold()
+        group.start_soon(box.send, "writing")
+        await anyio.wait_all_tasks_blocked()
+        await box.send("queued")
+        with pytest.raises(SessionClosedError, match="closed"):
+            await box.send("blocked")
+        assert failures == ["send queue full for 0.2 s"]
+        line.open.set()
+
+
+async def test_block_proceeds_once_the_writer_makes_room() -> None:
+    line = Line()
+    async with anyio.create_task_group() as group:
+        box, _ = outbox(line, group.start_soon, send_queue=1, send_timeout=5)
+        line.hold()
+        group.start_soon(box.send, "a")
+        await anyio.wait_all_tasks_blocked()
+        await box.send("b")
+
+        async def release() -> None:
+            await anyio.sleep(0.05)
+            line.open.set()
+
+        group.start_soon(release)
+        await box.send("c")
+        await box.flush(5)
+    assert line.written == ["a", "b", "c"]
+
+
+async def test_without_a_supervisor_the_sender_writes_the_backlog_and_post_is_refused() -> None:
+    line = Line()
+    box, _ = outbox(line, None)
+    with pytest.raises(RuntimeError, match="supervisor"):
+        box.post("x")
+
+
+async def test_clear_releases_blocked_senders_and_stops_writing() -> None:
+    line = Line()
+    spawned: list[Callable[..., Coroutine[Any, Any, Any]]] = []
+    box, _ = outbox(line, lambda func, *args: spawned.append(func), send_queue=1, send_timeout=5)
+    line.hold()
+    async with anyio.create_task_group() as group:
+        group.start_soon(box.send, "a")
+        await anyio.wait_all_tasks_blocked()
+        await box.send("b")
+
+        async def blocked() -> None:
+            with pytest.raises(SessionClosedError):
+                await box.send("c")
+
+        group.start_soon(blocked)
+        await anyio.wait_all_tasks_blocked()
+        box.clear()
+        line.open.set()
+    assert box.closed and len(box) == 0
+    assert line.written == ["a"]
