@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -115,18 +116,34 @@ def _handshakes(draw: st.DrawFn) -> bytes:
 
 
 SERVER_LINE_LIMIT = 8192
-"""uvicorn's websockets-sansio parser neither answers nor closes a request with a longer header line:
-the request never reaches the application, and the connection stays silent until the client gives up."""
+"""uvicorn's websockets-sansio parser neither answers nor closes a request with a longer header line."""
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _malformed(request: bytes) -> bool:
+    """Whether ``request`` is not valid HTTP/1.1, so that it never reaches the application.
+
+    A line over the server's limit, a control character in the request line or a header, or a
+    space inside the target. uvicorn answers such a request with 400 when it parses HTTP with
+    httptools, but with h11 (no httptools installed) it neither answers nor closes: measured with
+    a bare ASGI app, so this is the server's behaviour, not pyfly-ws's.
+    """
+    lines = request.split(b"\r\n")
+    return (
+        max(len(line) for line in lines) > SERVER_LINE_LIMIT
+        or any(_CONTROL.search(line.replace(b"\t", b"")) for line in lines)
+        or len(lines[0].split(b" ")) != 3
+    )
 
 
 def _answer(base: str, request: bytes) -> bytes:
     """The status line the server answers ``request`` with (``b""`` if it just closed the connection).
 
-    ``b"silent"`` for a request the server leaves unanswered because a line is over its limit.
+    ``b"silent"`` for a malformed request the server leaves unanswered (see :func:`_malformed`).
     """
-    oversized = max(len(line) for line in request.split(b"\r\n")) > SERVER_LINE_LIMIT
+    oversized = _malformed(request)
     host, port = base.removeprefix("ws://").split(":")
-    with socket.create_connection((host, int(port)), timeout=2.0 if oversized else TIMEOUT) as sock:
+    with socket.create_connection((host, int(port)), timeout=0.5 if oversized else TIMEOUT) as sock:
         try:
             sock.sendall(request)
         except (BrokenPipeError, ConnectionResetError):
