@@ -29,7 +29,7 @@ from .limits import Limits, Overflow
 from .mapping import controller, request_mapping, rest_controller, websocket_mapping
 from .paths import PathTemplate
 from .policy import Policy, websocket_policy
-from .registry import SessionRegistry, registry_of
+from .registry import Service, SessionRegistry, registry_of
 from .session import JSONMode, SessionState, WebSocketSession
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "QueryParams",
     "Reject",
     "ResolutionError",
+    "Service",
     "SessionClosedError",
     "SessionRegistry",
     "SessionState",

@@ -11,7 +11,7 @@ from .config import choose_adapter, load_adapter
 from .discovery import discover
 from .guards import Guard
 from .limits import Limits
-from .registry import REGISTRY_ATTRIBUTE, SessionRegistry
+from .registry import REGISTRY_ATTRIBUTE, Service, SessionRegistry
 
 __all__ = ["create_app"]
 
@@ -24,6 +24,7 @@ def create_app(
     allowed_origins: Iterable[str] | None = None,
     limits: Limits | None = None,
     registry: SessionRegistry | None = None,
+    services: Iterable[Service] = (),
     **options: Any,
 ) -> Any:
     """Build an ASGI application serving every WebSocket endpoint in ``source``.
@@ -36,11 +37,14 @@ def create_app(
     ``guards``, ``allowed_origins`` and ``limits`` apply to every endpoint (see
     :mod:`pyfly_ws.guards` and :class:`~pyfly_ws.Limits`); ``registry`` is the
     :class:`~pyfly_ws.SessionRegistry` to count and drain sessions with (the
-    application drains it on lifespan shutdown). Other ``options`` go to the
-    adapter's application.
+    application drains it on lifespan shutdown); ``services`` (a
+    :class:`~pyfly_ws.hub.Hub`, say) start with the application and stop after
+    the drain. Other ``options`` go to the adapter's application.
     """
     chosen = adapter if isinstance(adapter, Adapter) else load_adapter(choose_adapter(adapter)[0])
     registry = SessionRegistry() if registry is None else registry
+    for service in services:
+        registry.add_service(service)
     endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
     app = chosen.create_app(endpoints, **options)
     with contextlib.suppress(AttributeError):  # an app that takes no attributes: registry_of(app) is None

@@ -74,6 +74,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
         if session._frame_due:  # the handler was cut before the close frame could go out
             await _close_session(session, CloseCode.NORMAL, "")
     finally:
+        session._finish()
         try:
             if session.accepted:
                 await _on_disconnect(endpoint, controller, session)

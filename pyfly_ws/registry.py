@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import anyio
 
@@ -24,15 +24,31 @@ __all__ = [
     "DEFAULT_DRAIN_TIMEOUT",
     "REGISTRY_ATTRIBUTE",
     "SessionRegistry",
+    "Service",
     "drain_endpoints",
     "registries",
     "registry_of",
+    "start_endpoints",
 ]
 
 REGISTRY_ATTRIBUTE = "pyfly_ws_registry"
 """The attribute :func:`~pyfly_ws.create_app` sets on the application it builds."""
 
 logger = logging.getLogger("pyfly_ws")
+
+
+@runtime_checkable
+class Service(Protocol):
+    """Something that lives as long as the application, such as a :class:`~pyfly_ws.hub.Hub`."""
+
+    async def start(self) -> None:
+        """Called on lifespan startup."""
+        ...
+
+    async def stop(self) -> None:
+        """Called on lifespan shutdown, after the sessions were drained."""
+        ...
+
 
 DEFAULT_DRAIN_TIMEOUT = 10.0
 """Seconds a drain waits for handlers to finish before cancelling them."""
@@ -41,9 +57,15 @@ DEFAULT_DRAIN_TIMEOUT = 10.0
 class SessionRegistry:
     """Live sessions by endpoint path; :meth:`drain` refuses new ones and closes the rest with 1001."""
 
-    __slots__ = ("drain_timeout", "drain_reason", "_live", "_draining", "_closed_paths")
+    __slots__ = ("drain_timeout", "drain_reason", "services", "_live", "_draining", "_closed_paths")
 
-    def __init__(self, *, drain_timeout: float = DEFAULT_DRAIN_TIMEOUT, drain_reason: str = "server shutting down"):
+    def __init__(
+        self,
+        *,
+        drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
+        drain_reason: str = "server shutting down",
+        services: Iterable[Service] = (),
+    ):
         if isinstance(drain_timeout, bool) or not isinstance(drain_timeout, int | float) or drain_timeout < 0:
             raise ValueError(f"drain_timeout must be a number of seconds >= 0, got {drain_timeout!r}")
         if len(drain_reason.encode("utf-8")) > 123:
@@ -52,6 +74,10 @@ class SessionRegistry:
         """How long :meth:`drain` waits by default."""
         self.drain_reason = drain_reason
         """The close reason clients get when the application drains."""
+        self.services: list[Service] = []
+        """Started on lifespan startup, stopped after the drain on shutdown (a hub, for instance)."""
+        for service in services:
+            self.add_service(service)
         self._live: dict[str, set[Supervisor]] = {}
         self._draining = False
         self._closed_paths: set[str] = set()
@@ -88,6 +114,12 @@ class SessionRegistry:
             for supervisor in list(group):
                 if supervisor.session is not None:
                     yield supervisor.session
+
+    def add_service(self, service: Service) -> None:
+        """Start ``service`` with the application and stop it after the drain."""
+        if not isinstance(service, Service):
+            raise TypeError(f"a service has async start() and stop() methods, got {service!r}")
+        self.services.append(service)
 
     def reopen(self) -> None:
         """Accept handshakes again after a drain (of the application or of single endpoints)."""
@@ -154,11 +186,25 @@ def registries(endpoints: Iterable[Endpoint]) -> list[SessionRegistry]:
     return list(found.values())
 
 
+async def start_endpoints(endpoints: Iterable[Endpoint]) -> None:
+    """Start the services of every registry of ``endpoints``: what each adapter does on lifespan startup."""
+    for registry in registries(endpoints):
+        for service in registry.services:
+            await service.start()
+
+
 async def drain_endpoints(endpoints: Iterable[Endpoint]) -> None:
-    """Drain every registry of ``endpoints`` at once: what each adapter does on lifespan shutdown."""
+    """Drain every registry of ``endpoints`` at once, then stop their services: lifespan shutdown."""
+    found = registries(endpoints)
     async with anyio.create_task_group() as group:
-        for registry in registries(endpoints):
+        for registry in found:
             group.start_soon(registry.drain)
+    for registry in found:
+        for service in reversed(registry.services):
+            try:
+                await service.stop()
+            except Exception:
+                logger.warning("stopping %r failed", service, exc_info=True)
 
 
 def registry_of(app: object) -> SessionRegistry | None:

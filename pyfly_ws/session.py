@@ -6,13 +6,12 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.lowlevel
-import sniffio
 
 from .close_codes import CloseCode
 from .connection import Connection, RawHeaders
@@ -84,6 +83,7 @@ class WebSocketSession:
         "_receiver",
         "_withdrawn",
         "_resume",
+        "_finalizers",
         "__weakref__",
     )
 
@@ -123,6 +123,7 @@ class WebSocketSession:
         self._receiver: asyncio.Task[Any] | None = None
         self._withdrawn = False
         self._resume: anyio.Event | None = None
+        self._finalizers: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         return f"<WebSocketSession {self.path} {self._state.value}>"
@@ -489,6 +490,15 @@ class WebSocketSession:
             logger.debug("closing %s failed", self.path, exc_info=True)
         raise LimitExceededError(limit, why, code)
 
+    def _finish(self) -> None:
+        """The handler is done: run what others registered for the end of the session (the hub's leaving)."""
+        finalizers, self._finalizers = self._finalizers, []
+        for finalize in finalizers:
+            try:
+                finalize()
+            except Exception:
+                logger.warning("a finalizer of %s raised", self.path, exc_info=True)
+
     def _mark_peer_gone(self, exc: WebSocketDisconnect) -> None:
         self._frame_due = False
         if self._state is not SessionState.CLOSED:
@@ -543,6 +553,7 @@ def _encode_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]] | Non
 def _asyncio_current_task() -> Any:
     """``asyncio.current_task`` when running on asyncio, else ``None`` (trio needs no receive withdrawal)."""
     try:
-        return asyncio.current_task if sniffio.current_async_library() == "asyncio" else None
-    except sniffio.AsyncLibraryNotFoundError:
+        asyncio.get_running_loop()
+    except RuntimeError:
         return None
+    return asyncio.current_task

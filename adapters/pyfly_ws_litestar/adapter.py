@@ -10,7 +10,7 @@ from litestar import Litestar
 from pyfly_ws import Capabilities
 from pyfly_ws.discovery import discover
 from pyfly_ws.endpoint import Endpoint
-from pyfly_ws.registry import drain_endpoints
+from pyfly_ws.registry import drain_endpoints, start_endpoints
 
 from .handlers import route_handlers
 
@@ -38,9 +38,13 @@ class LitestarAdapter:
         extra = list(options.pop("route_handlers", None) or ())
         endpoints = tuple(endpoints)
 
+        async def start_services() -> None:
+            await start_endpoints(endpoints)
+
         async def drain_sessions() -> None:
             await drain_endpoints(endpoints)
 
+        options["on_startup"] = [start_services, *(options.get("on_startup") or ())]
         options["on_shutdown"] = [drain_sessions, *(options.get("on_shutdown") or ())]
         return Litestar(route_handlers=[*extra, *route_handlers(endpoints)], **options)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pyfly_ws.discovery import discover
-from pyfly_ws.registry import drain_endpoints
+from pyfly_ws.registry import drain_endpoints, start_endpoints
 
 from .handlers import route_handlers
 
@@ -40,8 +40,13 @@ class PyflyWebSocketPlugin(_InitPlugin):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Append the endpoints' route handlers, and drain their sessions first on shutdown."""
         app_config.route_handlers.extend(route_handlers(self.endpoints, **self._options))
+        app_config.on_startup.insert(0, self.start)
         app_config.on_shutdown.insert(0, self.drain)
         return app_config
+
+    async def start(self) -> None:
+        """Start the services of the endpoints' registry (a hub, for instance)."""
+        await start_endpoints(self.endpoints)
 
     async def drain(self) -> None:
         """Close the endpoints' live sessions with 1001 and wait for them (see :class:`pyfly_ws.SessionRegistry`)."""

@@ -9,7 +9,7 @@ from quart.blueprints import BlueprintSetupState
 
 from pyfly_ws.discovery import discover
 from pyfly_ws.endpoint import Endpoint
-from pyfly_ws.registry import drain_endpoints
+from pyfly_ws.registry import drain_endpoints, start_endpoints
 
 from .recorder import install_recorder
 from .view import make_view
@@ -51,6 +51,10 @@ def endpoints_blueprint(
         )
     bp.record_once(_install_recorder)
     endpoints = tuple(endpoints)
+
+    @bp.before_app_serving
+    async def start_services() -> None:
+        await start_endpoints(endpoints)
 
     @bp.after_app_serving
     async def drain_sessions() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from pyfly_ws import Capabilities, Endpoint, discover
-from pyfly_ws.registry import drain_endpoints
+from pyfly_ws.registry import drain_endpoints, start_endpoints
 
 from .routes import translate
 
@@ -48,13 +48,14 @@ Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
 def draining_lifespan(endpoints: Sequence[Endpoint], inner: Lifespan | None = None) -> Lifespan:
-    """A Starlette lifespan that runs ``inner`` and drains ``endpoints``' sessions on shutdown, before ``inner`` exits.
+    """A Starlette lifespan around ``inner``: starts the endpoints' services, drains their sessions on shutdown.
 
     Use it in an application you build yourself: ``Starlette(routes=..., lifespan=draining_lifespan(endpoints))``.
     """
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[Any]:
+        await start_endpoints(endpoints)
         if inner is None:
             try:
                 yield None

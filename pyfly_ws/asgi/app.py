@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from ..adapter import ASGIApp, Receive, Scope, Send
 from ..endpoint import Endpoint
 from ..lifecycle import logger, refuse
-from ..registry import SessionRegistry, drain_endpoints, registries
+from ..registry import SessionRegistry, drain_endpoints, registries, start_endpoints
 from .connection import ASGIConnection
 
 __all__ = ["PyflyASGIApp"]
@@ -90,6 +90,8 @@ class PyflyASGIApp:
             try:
                 if done == "lifespan.shutdown":
                     await drain_endpoints(self.endpoints)
+                else:
+                    await start_endpoints(self.endpoints)
                 for hook in hooks:
                     result = hook()
                     if result is not None:

@@ -1,0 +1,226 @@
+"""``Hub``: rooms of sessions, and publishing to them, in one process or across many.
+
+A session joins rooms; a publication to a room goes to every member through
+each member's bounded outgoing queue (``session.post``), so a slow member never
+delays the others, and messages from one publisher to one room arrive in order.
+The hub delivers to the members in its own process itself; its backend carries
+the publication to other processes (Redis) or nowhere (the in-memory default).
+Members leave every room by themselves when their session ends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+import weakref
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.lowlevel
+from anyio.abc import TaskGroup
+
+from .backend import Backend, HubUnavailableError
+from .memory import MemoryBackend
+
+if TYPE_CHECKING:
+    from ..session import WebSocketSession
+
+__all__ = ["Hub", "HubUnavailableError"]
+
+logger = logging.getLogger("pyfly_ws.hub")
+
+_TEXT, _BINARY = b"t", b"b"
+
+
+class Hub:
+    """Rooms of sessions. ``Hub()`` serves one process; ``Hub("redis://host:6379/0")`` spans many.
+
+    Start it with the application (``create_app(..., services=[hub])``) or
+    ``async with hub:``; an in-memory hub also works without being started.
+    """
+
+    def __init__(self, backend: Backend | str | None = None) -> None:
+        if isinstance(backend, str):
+            from .redis import RedisBackend
+
+            backend = RedisBackend(backend)
+        self.backend: Backend = backend if backend is not None else MemoryBackend()
+        """Where publications go beyond this process."""
+        self.node = uuid.uuid4().bytes
+        """This process's id in envelopes, so it skips its own publications coming back."""
+        self._rooms: dict[str, set[WebSocketSession]] = {}
+        self._joined: weakref.WeakKeyDictionary[WebSocketSession, set[str]] = weakref.WeakKeyDictionary()
+        self._tasks: TaskGroup | None = None
+
+    def __repr__(self) -> str:
+        return f"<Hub {type(self.backend).__name__} {len(self._rooms)} rooms>"
+
+    # -- lifetime --------------------------------------------------------------
+
+    @property
+    def started(self) -> bool:
+        """Whether the backend is connected (``start`` ran and ``stop`` did not)."""
+        return self._tasks is not None
+
+    async def start(self) -> None:
+        """Connect the backend; its background work runs until :meth:`stop`."""
+        if self._tasks is not None:
+            return
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        self._tasks = group
+        try:
+            await self.backend.start(self._deliver_remote, group)
+            for room in self._rooms:
+                await self.backend.subscribe(room)
+                await self.backend.add_members(room, len(self._rooms[room]))
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Disconnect the backend and stop its background work."""
+        group, self._tasks = self._tasks, None
+        if group is None:
+            return
+        try:
+            with anyio.CancelScope(shield=True):
+                await self.backend.stop()
+        finally:
+            group.cancel_scope.cancel()
+            await group.__aexit__(None, None, None)
+
+    async def __aenter__(self) -> Hub:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    # -- membership ------------------------------------------------------------
+
+    async def join(self, session: WebSocketSession, room: str) -> None:
+        """Add ``session`` to ``room`` (it leaves by itself when it ends)."""
+        _check_room(room)
+        rooms = self._joined.get(session)
+        if rooms is None:
+            rooms = self._joined[session] = set()
+            session._finalizers.append(lambda: self._session_ended(session))
+        if room in rooms:
+            return
+        rooms.add(room)
+        members = self._rooms.setdefault(room, set())
+        members.add(session)
+        if self._tasks is not None:
+            if len(members) == 1:
+                await self.backend.subscribe(room)
+            await self.backend.add_members(room, 1)
+
+    async def leave(self, session: WebSocketSession, room: str) -> None:
+        """Remove ``session`` from ``room``; nothing happens if it is not a member."""
+        if self._forget(session, room):
+            await self._left(room)
+
+    def rooms_of(self, session: WebSocketSession) -> frozenset[str]:
+        """The rooms ``session`` is in."""
+        return frozenset(self._joined.get(session, ()))
+
+    def members(self, room: str) -> int:
+        """Members of ``room`` in this process."""
+        return len(self._rooms.get(room, ()))
+
+    async def count(self, room: str) -> int:
+        """Members of ``room`` in every process (this process's count while the hub is not started)."""
+        if self._tasks is None:
+            return self.members(room)
+        return await self.backend.count(room)
+
+    # -- publishing ------------------------------------------------------------
+
+    async def publish(self, room: str, data: str | bytes, *, exclude: WebSocketSession | None = None) -> int:
+        """Send ``data`` (text for ``str``, binary for ``bytes``) to every member of ``room``.
+
+        ``exclude`` (typically the sender) does not get it. Returns how many
+        members of this process it was queued for. Raises
+        :class:`HubUnavailableError` if the backend could not carry it to the
+        other processes (the members here have it already).
+        """
+        if not isinstance(data, str | bytes):
+            raise TypeError(f"publish() takes str or bytes, got {type(data).__name__}; use publish_json for data")
+        delivered = self._fan_out(room, data, exclude)
+        if self._tasks is not None:
+            payload = data.encode("utf-8") if isinstance(data, str) else data
+            await self.backend.publish(room, (_TEXT if isinstance(data, str) else _BINARY) + self.node + payload)
+        else:
+            await anyio.lowlevel.checkpoint()  # let the members' writers run between publications
+        return delivered
+
+    async def publish_json(self, room: str, value: Any, *, exclude: WebSocketSession | None = None) -> int:
+        """:meth:`publish` ``value`` encoded as JSON in a text message."""
+        return await self.publish(room, json.dumps(value, separators=(",", ":"), ensure_ascii=False), exclude=exclude)
+
+    # -- internals -------------------------------------------------------------
+
+    def _fan_out(self, room: str, data: str | bytes, exclude: WebSocketSession | None) -> int:
+        members = self._rooms.get(room)
+        if not members:
+            return 0
+        delivered = 0
+        for member in list(members):
+            if member is exclude:
+                continue
+            if member.post(data):
+                delivered += 1
+            elif member.closed:
+                self._session_ended(member)  # closed, or too slow and being closed: leaves every room now
+        return delivered
+
+    def _deliver_remote(self, room: str, envelope: bytes) -> None:
+        """A publication from the backend: skip our own, fan the rest out here."""
+        if len(envelope) < 17 or envelope[1:17] == self.node:
+            return
+        kind, payload = envelope[:1], envelope[17:]
+        if kind == _TEXT:
+            self._fan_out(room, payload.decode("utf-8", "replace"), None)
+        elif kind == _BINARY:
+            self._fan_out(room, payload, None)
+
+    def _forget(self, session: WebSocketSession, room: str) -> bool:
+        rooms = self._joined.get(session)
+        if rooms is None or room not in rooms:
+            return False
+        rooms.discard(room)
+        members = self._rooms.get(room)
+        if members is not None:
+            members.discard(session)
+            if not members:
+                del self._rooms[room]
+        return True
+
+    async def _left(self, room: str) -> None:
+        if self._tasks is None:
+            return
+        await self.backend.add_members(room, -1)
+        if room not in self._rooms:
+            await self.backend.unsubscribe(room)
+
+    def _session_ended(self, session: WebSocketSession) -> None:
+        """Leave every room now; the backend learns it in the background."""
+        for room in list(self._joined.get(session, ())):
+            if self._forget(session, room) and self._tasks is not None:
+                self._tasks.start_soon(self._left_quietly, room)
+
+    async def _left_quietly(self, room: str) -> None:
+        try:
+            await self._left(room)
+        except Exception:
+            logger.debug("could not tell the backend that a member left %r", room, exc_info=True)
+
+
+def _check_room(room: object) -> None:
+    if not isinstance(room, str) or not room:
+        raise ValueError(f"a room is a non-empty string, got {room!r}")

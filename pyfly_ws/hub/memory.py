@@ -1,0 +1,44 @@
+"""``MemoryBackend``: the hub's backend for an application served by one process."""
+
+from __future__ import annotations
+
+from anyio.abc import TaskGroup
+
+from .backend import Deliver
+
+__all__ = ["MemoryBackend"]
+
+
+class MemoryBackend:
+    """No other process to reach: publications stay in this one, and counts are this process's own."""
+
+    def __init__(self) -> None:
+        self._members: dict[str, int] = {}
+
+    async def start(self, deliver: Deliver, tasks: TaskGroup) -> None:
+        """Nothing to connect to."""
+
+    async def stop(self) -> None:
+        """Forget the counts."""
+        self._members.clear()
+
+    async def subscribe(self, room: str) -> None:
+        """Nothing to do: the hub delivers to its own members."""
+
+    async def unsubscribe(self, room: str) -> None:
+        """Nothing to do."""
+
+    async def publish(self, room: str, envelope: bytes) -> None:
+        """Nothing to do: no other process shares the room."""
+
+    async def add_members(self, room: str, delta: int) -> None:
+        """Keep this process's count of ``room``."""
+        count = self._members.get(room, 0) + delta
+        if count > 0:
+            self._members[room] = count
+        else:
+            self._members.pop(room, None)
+
+    async def count(self, room: str) -> int:
+        """Members of ``room`` in this process."""
+        return self._members.get(room, 0)

@@ -1,0 +1,131 @@
+"""The in-memory ``Hub``: rooms, publishing, leaving by itself, and slow members, in one process."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import anyio
+import pytest
+
+from pyfly_ws import Limits, WebSocketSession, create_app, request_mapping, rest_controller, websocket_mapping
+from pyfly_ws.hub import Hub, MemoryBackend
+from pyfly_ws.testing import ASGIClient
+
+pytestmark = pytest.mark.anyio
+
+
+@rest_controller
+@request_mapping("/hub")
+class RoomController:
+    """``/hub/{room}``: a message ``say:TEXT`` goes to the others, ``all:TEXT`` to everyone, ``leave`` leaves."""
+
+    hub: ClassVar[Hub] = Hub()
+
+    @websocket_mapping("/{room}", limits=Limits(send_queue=8, overflow="close"))
+    async def room(self, session: WebSocketSession) -> None:
+        hub, room = self.hub, session.path_params["room"]
+        await session.accept()
+        await hub.join(session, room)
+        await session.send_json({"members": hub.members(room), "count": await hub.count(room)})
+        async for text in session.iter_text():
+            verb, _, rest = text.partition(":")
+            if verb == "say":
+                await hub.publish(room, rest, exclude=session)
+            elif verb == "all":
+                await hub.publish(room, rest)
+            elif verb == "bytes":
+                await hub.publish(room, rest.encode())
+            elif verb == "json":
+                await hub.publish_json(room, {"text": rest})
+            elif verb == "burst":
+                for i in range(int(rest)):
+                    await hub.publish(room, f"b{i}", exclude=session)
+                await session.send_text("burst done")
+            elif verb == "leave":
+                await hub.leave(session, room)
+                await session.send_text(f"left; {hub.members(room)} here")
+
+
+@pytest.fixture
+async def client() -> Any:
+    RoomController.hub = Hub()
+    async with ASGIClient(create_app(RoomController)) as client:
+        yield client
+
+
+async def test_members_get_every_publication_in_order_and_other_rooms_nothing(client: ASGIClient) -> None:
+    async with client.connect("/hub/a") as ann, client.connect("/hub/a") as bob, client.connect("/hub/b") as cid:
+        for ws in (ann, bob, cid):
+            await ws.receive_json()
+        for i in range(20):
+            await ann.send_text(f"all:{i}")
+        assert [await bob.receive() for _ in range(20)] == [str(i) for i in range(20)]
+        assert [await ann.receive() for _ in range(20)] == [str(i) for i in range(20)]
+        await cid.receive_nothing(0.2)
+
+
+async def test_exclude_skips_the_sender_and_kinds_are_kept(client: ASGIClient) -> None:
+    async with client.connect("/hub/r") as ann, client.connect("/hub/r") as bob:
+        await ann.receive_json()
+        assert await bob.receive_json() == {"members": 2, "count": 2}
+        await ann.send_text("say:hi")
+        assert await bob.receive() == "hi"
+        await ann.receive_nothing(0.1)
+        await ann.send_text("bytes:raw")
+        assert await bob.receive() == b"raw"
+        await ann.send_text("json:x")
+        assert await bob.receive_json() == {"text": "x"}
+
+
+async def test_members_leave_by_themselves_and_on_request(client: ASGIClient) -> None:
+    hub = RoomController.hub
+    async with client.connect("/hub/z") as ann:
+        await ann.receive_json()
+        async with client.connect("/hub/z") as bob:
+            await bob.receive_json()
+            assert hub.members("z") == 2
+        for _ in range(100):
+            if hub.members("z") == 1:
+                break
+            await anyio.sleep(0.01)
+        assert hub.members("z") == 1
+        await ann.send_text("leave")
+        assert await ann.receive() == "left; 0 here"
+        assert hub.members("z") == 0 and await hub.count("z") == 0
+
+
+async def test_a_member_that_stops_reading_is_closed_and_never_delays_the_others(client: ASGIClient) -> None:
+    client.buffer = 4  # the in-process client holds 4 unread messages, like a full TCP window
+    async with client.connect("/hub/s") as slow, client.connect("/hub/s") as fast, client.connect("/hub/s") as pub:
+        for ws in (slow, fast, pub):
+            await ws.receive_json()
+        await pub.send_text("burst:50")
+        got = [await fast.receive() for _ in range(50)]
+        assert got == [f"b{i}" for i in range(50)]
+        assert await pub.receive() == "burst done"
+        assert (await slow.wait_closed())[0] == 1013
+    assert RoomController.hub.members("s") == 0
+
+
+async def test_a_started_memory_hub_counts_through_its_backend() -> None:
+    hub = Hub(MemoryBackend())
+    async with hub:
+        assert hub.started
+        assert await hub.count("x") == 0
+    assert not hub.started
+
+
+async def test_bad_input_is_refused(client: ASGIClient) -> None:
+    hub = Hub()
+    with pytest.raises(TypeError, match="publish_json"):
+        await hub.publish("r", {"a": 1})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="non-empty string"):
+        await hub.join(None, "")  # type: ignore[arg-type]
+
+
+def test_a_redis_url_picks_the_redis_backend_and_a_bad_url_is_refused() -> None:
+    from pyfly_ws.hub import RedisBackend
+
+    assert isinstance(Hub("redis://127.0.0.1:6379/0").backend, RedisBackend)
+    with pytest.raises(ValueError, match="redis://"):
+        RedisBackend("http://127.0.0.1")

@@ -1,0 +1,1 @@
+"""The Redis hub against a real Redis server, with several server processes."""
