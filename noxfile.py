@@ -122,6 +122,24 @@ def conformance(session: nox.Session, adapter: str, server: str) -> None:
     session.run("pyfly-ws", "conformance", adapter, "--server", server, "--report", report, *session.posargs)
 
 
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """The chat example in Debian's Chromium: two tabs on two processes sharing Redis.
+
+    Installs Debian's ``chromium`` with apt-get when it is missing and this runs as root (as in CI);
+    elsewhere, install it yourself (``sudo apt-get install chromium``).
+    """
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            session.error("the browser test needs Debian's chromium: sudo apt-get install chromium")
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run(
+            "apt-get", "install", "-y", "-qq", "chromium", external=True, env={"DEBIAN_FRONTEND": "noninteractive"}
+        )
+    session.install("-e", ".[test,browser]")
+    session.run("pytest", "tests/browser", "-p", "no:cacheprovider", *session.posargs)
+
+
 @nox.session(name="conformance-custom", python=PYTHON)
 def conformance_custom(session: nox.Session) -> None:
     """The third-party Falcon adapter in examples/, installed as its users would, on the suite."""

@@ -15,10 +15,11 @@ from typing import Any
 
 from .adapter import Adapter
 from .app import create_app
-from .config import choose_adapter, load_adapter
+from .config import ENV_VAR, choose_adapter, load_adapter
 from .discovery import discover
 from .endpoint import Endpoint
 from .exceptions import ConfigurationError
+from .registry import registry_of
 from .servers import SERVERS, run_server
 
 __all__ = ["CommandError", "main"]
@@ -76,7 +77,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.adapter:  # also for a module that builds its own application with create_app()
+        os.environ[ENV_VAR] = args.adapter
     target, name = load_target(args.target)
+    if not _is_app(target) and _is_app(getattr(target, "app", None)):
+        target, name = target.app, f"{name}:app"  # a module that defines its application: serve that
     if _is_app(target):
         app, endpoints, adapter_text = target, _endpoints_of(target), "its own"
     else:
@@ -88,6 +93,8 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"{name} has no WebSocket endpoints (no @websocket_mapping on a controller class)")
     base = f"{args.host}:{args.port}"
     print(f"pyfly-ws: serving {name} ({adapter_text} adapter) on {args.server} at http://{base}", flush=True)
+    for page in getattr(app, "pyfly_ws_pages", ()):
+        print(f"  http://{base}{page}    (open in a browser)", flush=True)
     for endpoint in endpoints:
         print(f"  ws://{base}{endpoint.path}    {endpoint.qualname}", flush=True)
     print("  (press Ctrl+C to stop)", flush=True)
@@ -161,7 +168,10 @@ def _is_app(target: object) -> bool:
 
 def _endpoints_of(app: object) -> list[Endpoint]:
     endpoints = getattr(app, "endpoints", None)
-    return list(endpoints) if isinstance(endpoints, list | tuple) else []
+    if isinstance(endpoints, list | tuple):
+        return list(endpoints)
+    registry = registry_of(app)
+    return list(registry.endpoints) if registry is not None else []
 
 
 def _one_line(exc: BaseException) -> str:

@@ -119,6 +119,7 @@ def discover(
             endpoints.append(Endpoint(path, PathTemplate(path), cls, method, lazy, merged, registry))
     _check_overlaps(endpoints)
     endpoints.sort(key=lambda e: e.template.specificity)
+    registry.endpoints.extend(endpoints)
     return endpoints
 
 

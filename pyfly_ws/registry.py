@@ -57,7 +57,7 @@ DEFAULT_DRAIN_TIMEOUT = 10.0
 class SessionRegistry:
     """Live sessions by endpoint path; :meth:`drain` refuses new ones and closes the rest with 1001."""
 
-    __slots__ = ("drain_timeout", "drain_reason", "services", "_live", "_draining", "_closed_paths")
+    __slots__ = ("drain_timeout", "drain_reason", "services", "endpoints", "_live", "_draining", "_closed_paths")
 
     def __init__(
         self,
@@ -74,6 +74,8 @@ class SessionRegistry:
         """How long :meth:`drain` waits by default."""
         self.drain_reason = drain_reason
         """The close reason clients get when the application drains."""
+        self.endpoints: list[Endpoint] = []
+        """The endpoints discovered into this registry's application."""
         self.services: list[Service] = []
         """Started on lifespan startup, stopped after the drain on shutdown (a hub, for instance)."""
         for service in services:

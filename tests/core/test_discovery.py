@@ -117,4 +117,4 @@ def test_sources_in_every_form(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_examples_package_scans() -> None:
     paths = {e.path for e in discover("examples")}
-    assert {"/ws/echo", "/ws/feed", "/ws/chat", "/ws/rooms/{room_id}"} <= paths
+    assert {"/ws/echo", "/ws/feed", "/ws/chat/{room}", "/ws/rooms/{room_id}"} <= paths

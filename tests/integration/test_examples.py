@@ -6,11 +6,14 @@ import json
 from collections.abc import Iterator
 
 import anyio
+import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from examples.chat import build as build_chat
 from pyfly_ws import create_app
+from pyfly_ws_conformance.stalled import not_reading
 from tests.support.server import serve
 
 pytestmark = pytest.mark.anyio
@@ -50,8 +53,8 @@ async def test_feed_json_text_binary_and_invalid(base: str) -> None:
         assert ws.close_code == 1007
 
 
-async def recv_json(ws: ClientConnection) -> object:
-    with anyio.fail_after(5):
+async def recv_json(ws: ClientConnection, within: float = 5.0) -> object:
+    with anyio.fail_after(within):
         return json.loads(await ws.recv())
 
 
@@ -77,30 +80,70 @@ async def test_rooms_are_separate_and_member_ids_are_ints(base: str) -> None:
     assert info.value.response.status_code == 403
 
 
-@pytest.mark.parametrize("base", ["examples.chat"], indirect=True)
-async def test_chat_broadcast_survives_slow_and_dead_clients(base: str) -> None:
-    # "slow" never reads after the first message; "dead" vanishes without a close frame.
+@pytest.fixture
+def chat(adapter_name: str) -> Iterator[str]:
+    with serve(build_chat(adapter_name)) as url:
+        yield url
+
+
+def event(kind: str, name: str, **extra: object) -> dict[str, object]:
+    return {"type": kind, "name": name, **extra}
+
+
+async def test_chat_serves_its_page(chat: str) -> None:
+    async with httpx.AsyncClient() as http:
+        page = await http.get(chat.replace("ws://", "http://") + "/")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "<title>pyfly-ws chat</title>" in page.text and "/ws/chat/" in page.text
+
+
+async def test_chat_rooms_join_say_and_leave(chat: str) -> None:
+    async with connect(chat + "/ws/chat/a?name=ann") as ann, connect(chat + "/ws/chat/b?name=cid") as cid:
+        assert await recv_json(ann) == event("join", "ann", count=1)
+        assert await recv_json(cid) == event("join", "cid", count=1)
+        async with connect(chat + "/ws/chat/a?name=bob") as bob:
+            for ws in (ann, bob):
+                assert await recv_json(ws) == event("join", "bob", count=2)
+            await ann.send(json.dumps({"type": "here"}))
+            await ann.send(json.dumps({"type": "say", "text": "hello"}))
+            for ws in (ann, bob):
+                assert await recv_json(ws) == event("here", "ann")
+                assert await recv_json(ws) == event("message", "ann", text="hello")
+        assert await recv_json(ann) == event("leave", "bob", count=1)
+        await ann.send(json.dumps({"type": "say", "text": "anyone?"}))
+        assert await recv_json(ann) == event("message", "ann", text="anyone?")
+        with pytest.raises(TimeoutError):
+            await recv_json(cid, within=0.3)  # room b heard none of it
+
+
+async def test_chat_broadcast_survives_slow_and_dead_clients(chat: str) -> None:
+    # "slow" never reads after joining; "dead" vanishes without a close frame.
     # Neither may stall or break delivery to ann and bob.
-    count, size = 200, 16 * 1024
+    count, size = 200, 1500  # the chat keeps 2,000 characters of a message
     async with (
-        connect(base + "/ws/chat?name=ann", max_size=None) as ann,
-        connect(base + "/ws/chat?name=bob", max_size=None) as bob,
-        connect(base + "/ws/chat?name=slow", max_size=None, max_queue=1, close_timeout=0.5) as slow,
+        connect(chat + "/ws/chat/r?name=ann", max_size=None) as ann,
+        connect(chat + "/ws/chat/r?name=bob", max_size=None) as bob,
     ):
-        dead = await connect(base + "/ws/chat?name=dead")
-        await ann.send("ready?")
-        for ws in (ann, bob, slow, dead):
-            assert await ws.recv() == "ann: ready?"
-        dead.transport.abort()  # gone without a close frame
-        payload = "x" * size
-        with anyio.fail_after(30):
-            async with anyio.create_task_group() as tg:
+        dead = await connect(chat + "/ws/chat/r?name=dead")
+        async with not_reading(chat + "/ws/chat/r?name=slow"):
+            for ws in (ann, bob, dead):
+                while (await recv_json(ws)) != event("join", "slow", count=4):
+                    pass
+            dead.transport.abort()  # gone without a close frame
+            payload = "x" * size
+            with anyio.fail_after(60):
+                async with anyio.create_task_group() as tg:
 
-                async def expect_all(ws: ClientConnection) -> None:
+                    async def expect_all(ws: ClientConnection) -> None:
+                        i = 0
+                        while i < count:
+                            got = await recv_json(ws)
+                            if isinstance(got, dict) and got.get("type") == "message":
+                                assert got == event("message", "ann", text=f"{i} {payload}")
+                                i += 1
+
+                    tg.start_soon(expect_all, ann)
+                    tg.start_soon(expect_all, bob)
                     for i in range(count):
-                        assert await ws.recv() == f"ann: {i} {payload}"
-
-                tg.start_soon(expect_all, ann)
-                tg.start_soon(expect_all, bob)
-                for i in range(count):
-                    await ann.send(f"{i} {payload}")
+                        await ann.send(json.dumps({"type": "say", "text": f"{i} {payload}"}))

@@ -1,0 +1,113 @@
+"""Two Chromium tabs on two chat server processes sharing Redis: a message typed in one appears in the other.
+
+Needs Debian's ``chromium`` (``apt-get install chromium``; ``.ci/run`` installs it) and the
+``playwright`` package; Playwright's own browser download is not used. A missing browser
+fails the test with the command to run, it never skips. The screenshot of both tabs is
+written to ``.artifacts/chat-two-tabs.png``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pyfly_ws_conformance.servers import running
+from tests.redis.redis_server import RedisServer, redis_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / ".artifacts"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 20_000
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        pytest.fail("no chromium on PATH: apt-get install chromium (Debian's package)", pytrace=False)
+    return found
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture
+def two_chats(redis: RedisServer) -> Iterator[tuple[str, str]]:
+    """Two processes serving ``examples.chat:app``, sharing rooms through ``redis``; their http:// bases."""
+    env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "PYFLY_WS_CHAT_REDIS": redis.url,
+    }
+    with ExitStack() as stack:
+        bases = [stack.enter_context(running("uvicorn-sansio", "examples.chat:app", env=env)) for _ in range(2)]
+        yield bases[0].replace("ws://", "http://"), bases[1].replace("ws://", "http://")
+
+
+def test_a_message_typed_in_one_tab_appears_in_the_other(two_chats: tuple[str, str]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    first, second = two_chats
+    with tempfile.TemporaryDirectory(prefix="pyfly-ws-chromium-") as profile, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=chromium(),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 640, "height": 420},
+        )
+        try:
+            ann = browser.new_page()
+            ann.goto(f"{first}/?name=ann&room=lobby")
+            expect(ann.locator("#status")).to_have_text("in lobby as ann", timeout=TIMEOUT_MS)
+            bob = browser.new_page()
+            bob.goto(f"{second}/?name=bob&room=lobby")
+            expect(bob.locator("#status")).to_have_text("in lobby as bob", timeout=TIMEOUT_MS)
+            # Each learns of the other across the two processes: join on one side, "here" from the other.
+            expect(ann.locator("#people li")).to_have_text(["ann", "bob"], timeout=TIMEOUT_MS)
+            expect(bob.locator("#people li")).to_have_text(["ann", "bob"], timeout=TIMEOUT_MS)
+            expect(bob.locator("#count")).to_have_text("2", timeout=TIMEOUT_MS)
+
+            ann.locator("#text").fill("hello from the first process")
+            ann.locator("#text").press("Enter")
+            expect(bob.locator("#messages li").last).to_have_text(
+                "ann: hello from the first process", timeout=TIMEOUT_MS
+            )
+            bob.locator("#text").fill("and back from the second")
+            bob.locator("#say button").click()
+            expect(ann.locator("#messages li").last).to_have_text("bob: and back from the second", timeout=TIMEOUT_MS)
+            _screenshot_side_by_side(browser, [ann, bob], ARTIFACTS / "chat-two-tabs.png")
+        finally:
+            browser.close()
+
+
+def _screenshot_side_by_side(browser: BrowserContext, pages: list[Page], path: Path) -> None:
+    """One PNG showing every tab, left to right."""
+    images = [base64.b64encode(page.screenshot()).decode() for page in pages]
+    sheet = browser.new_page()
+    sheet.set_viewport_size({"width": 1300, "height": 440})
+    cells = "".join(f'<img style="border:1px solid #888;margin:4px" src="data:image/png;base64,{i}">' for i in images)
+    sheet.set_content(f'<body style="margin:0;display:flex">{cells}</body>')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000, "the screenshot is suspiciously small"
