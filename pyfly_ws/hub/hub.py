@@ -10,10 +10,12 @@ Members leave every room by themselves when their session ends.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 import weakref
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,8 @@ class Hub:
         self._rooms: dict[str, set[WebSocketSession]] = {}
         self._joined: weakref.WeakKeyDictionary[WebSocketSession, set[str]] = weakref.WeakKeyDictionary()
         self._tasks: TaskGroup | None = None
+        self._stopping: anyio.Event | None = None
+        self._stopped: anyio.Event | None = None
 
     def __repr__(self) -> str:
         return f"<Hub {type(self.backend).__name__} {len(self._rooms)} rooms>"
@@ -65,32 +69,56 @@ class Hub:
         return self._tasks is not None
 
     async def start(self) -> None:
-        """Connect the backend; its background work runs until :meth:`stop`."""
+        """Connect the backend; its background work runs in a task of the hub's own until :meth:`stop`.
+
+        The hub's task outlives the caller's: a framework may run startup and
+        shutdown hooks in different tasks or cancel scopes.
+        """
         if self._tasks is not None:
             return
-        group = anyio.create_task_group()
-        await group.__aenter__()
-        self._tasks = group
-        try:
-            await self.backend.start(self._deliver_remote, group)
-            for room in self._rooms:
-                await self.backend.subscribe(room)
-                await self.backend.add_members(room, len(self._rooms[room]))
-        except BaseException:
-            await self.stop()
-            raise
+        ready = anyio.Event()
+        stopping = self._stopping = anyio.Event()
+        stopped = self._stopped = anyio.Event()
+        failure: list[BaseException] = []
+
+        async def run() -> None:
+            try:
+                async with anyio.create_task_group() as group:
+                    self._tasks = group
+                    try:
+                        await self.backend.start(self._deliver_remote, group)
+                        for room, members in self._rooms.items():
+                            await self.backend.subscribe(room)
+                            await self.backend.add_members(room, len(members))
+                    except Exception as exc:
+                        failure.append(exc)
+                        group.cancel_scope.cancel()
+                        return
+                    finally:
+                        ready.set()
+                    await stopping.wait()
+                    self._tasks = None
+                    with anyio.CancelScope(shield=True):
+                        await self.backend.stop()
+                    group.cancel_scope.cancel()
+            finally:
+                self._tasks = None
+                stopped.set()
+
+        _spawn_system_task(run)
+        await ready.wait()
+        if failure:
+            await stopped.wait()
+            self._stopping = self._stopped = None
+            raise failure[0]
 
     async def stop(self) -> None:
         """Disconnect the backend and stop its background work."""
-        group, self._tasks = self._tasks, None
-        if group is None:
+        if self._stopping is None or self._stopped is None:
             return
-        try:
-            with anyio.CancelScope(shield=True):
-                await self.backend.stop()
-        finally:
-            group.cancel_scope.cancel()
-            await group.__aexit__(None, None, None)
+        self._stopping.set()
+        await self._stopped.wait()
+        self._stopping = self._stopped = None
 
     async def __aenter__(self) -> Hub:
         await self.start()
@@ -219,6 +247,23 @@ class Hub:
             await self._left(room)
         except Exception:
             logger.debug("could not tell the backend that a member left %r", room, exc_info=True)
+
+
+_system_tasks: set[asyncio.Task[None]] = set()
+
+
+def _spawn_system_task(func: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``func()`` in a task of its own, owned by no caller's task group (asyncio or trio)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        import trio
+
+        trio.lowlevel.spawn_system_task(func)
+        return
+    task = loop.create_task(func())
+    _system_tasks.add(task)  # a strong reference until it ends
+    task.add_done_callback(_system_tasks.discard)
 
 
 def _check_room(room: object) -> None:

@@ -145,3 +145,20 @@ async def test_a_redis_restart_keeps_sessions_open_and_delivery_comes_back(
         async with connect(f"{base}/stats") as stats:
             logged = json.loads(await stats.recv())
         assert logged == {"outage": 1, "recovery": 1}, (base, logged)
+
+
+async def test_the_hub_starts_and_stops_with_the_application(redis: RedisServer, adapter_name: str) -> None:
+    """Every adapter starts its services on lifespan startup and stops them after the drain."""
+    from pyfly_ws import create_app
+    from pyfly_ws.hub import Hub
+    from pyfly_ws.testing import ASGIClient
+    from tests.support.drain import Held
+
+    hub = Hub(redis.url)
+    app = create_app(Held, adapter_name, services=[hub])
+    async with ASGIClient(app) as client, client.connect("/held") as ws:
+        assert hub.started
+        assert await ws.receive() == "ready"
+        await client.shutdown()
+        assert await ws.wait_closed() == (1001, "server shutting down")
+    assert not hub.started
