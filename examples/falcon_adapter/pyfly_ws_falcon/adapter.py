@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from falcon import HTTPRouteNotFound
 from falcon.asgi import App, Request, Response, WebSocket
 from pyfly_ws import Capabilities, CloseCode, Endpoint, discover
+from pyfly_ws.registry import drain_endpoints, start_endpoints
 
 from .connection import PEER_CLOSE_KEY, PeerClose
 from .routes import add_endpoints
 
-__all__ = ["CAPABILITIES", "FalconAdapter", "FalconApp", "adapter", "create_app"]
+__all__ = ["CAPABILITIES", "FalconAdapter", "FalconApp", "Lifespan", "adapter", "create_app"]
 
 logger = logging.getLogger("pyfly_ws.falcon")
 
@@ -80,7 +81,21 @@ class FalconAdapter:
         app.ws_options.default_close_reasons = {}
         app.add_error_handler(HTTPRouteNotFound, refuse_unknown_path)
         add_endpoints(app, endpoints)
+        app.add_middleware(Lifespan(endpoints))
         return app
+
+
+class Lifespan:
+    """Falcon middleware: start the endpoints' services on startup, drain their sessions on shutdown."""
+
+    def __init__(self, endpoints: Sequence[Endpoint]) -> None:
+        self.endpoints = tuple(endpoints)
+
+    async def process_startup(self, scope: Mapping[str, Any], event: Mapping[str, Any]) -> None:
+        await start_endpoints(self.endpoints)
+
+    async def process_shutdown(self, scope: Mapping[str, Any], event: Mapping[str, Any]) -> None:
+        await drain_endpoints(self.endpoints)
 
 
 adapter = FalconAdapter()
