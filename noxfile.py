@@ -47,10 +47,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def types(session: nox.Session) -> None:
-    """mypy --strict over the core, the adapters, the examples and the tests."""
+    """mypy --strict over the core, the adapters, the examples, the tests and the benchmarks."""
     session.install("-e", ".[dev]", "-e", "examples/falcon_adapter")
     session.run("mypy")
-    session.run("mypy", "--strict", "examples", "tests")
+    session.run("mypy", "--strict", "examples", "tests", "bench")
 
 
 @nox.session(python=PYTHON)
