@@ -15,6 +15,14 @@ from ..registry import case
 from ._support import record
 
 
+async def _hold(session: WebSocketSession) -> None:
+    """Accept, say ``ready``, then wait until the client leaves or the session is closed."""
+    await session.accept()
+    await session.send_text("ready")
+    async for _ in session.iter_text():
+        pass
+
+
 @rest_controller
 @request_mapping("/drain")
 class DrainController:
@@ -22,17 +30,11 @@ class DrainController:
 
     @websocket_mapping("/hold")
     async def hold(self, session: WebSocketSession) -> None:
-        await session.accept()
-        await session.send_text("ready")
-        async for _ in session.iter_text():
-            pass
+        await _hold(session)
 
     @websocket_mapping("/count")
     async def count(self, session: WebSocketSession) -> None:
-        await session.accept()
-        await session.send_text("ready")
-        async for _ in session.iter_text():
-            pass
+        await _hold(session)
 
     @websocket_mapping("/stubborn")
     async def stubborn(self, session: WebSocketSession) -> None:
