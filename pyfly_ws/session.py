@@ -75,6 +75,7 @@ class WebSocketSession:
         "_supervisor",
         "_outbox",
         "_inbound",
+        "_timed",
         "_last_in",
         "_heard",
         "_tokens",
@@ -109,12 +110,10 @@ class WebSocketSession:
         self._supervisor = supervisor
         spawn = supervisor.spawn if supervisor is not None else None
         self._outbox = Outbox(connection.send, self._overflow, limits, spawn)
-        self._inbound = (
-            limits.max_message_size is not None
-            or limits.rate is not None
-            or limits.idle_timeout is not None
-            or limits.first_message_timeout is not None
+        self._timed = (  # limits that need the time of each message
+            limits.rate is not None or limits.idle_timeout is not None or limits.first_message_timeout is not None
         )
+        self._inbound = self._timed or limits.max_message_size is not None
         self._last_in = 0.0
         self._heard = False
         self._tokens = limits.bucket_size
@@ -469,6 +468,8 @@ class WebSocketSession:
             if size > size_limit:
                 why = f"message of {size} bytes is over the limit of {size_limit}"
                 return "max_message_size", CloseCode.MESSAGE_TOO_BIG, why
+        if not self._timed:  # the default: only the size is checked, no clock read per message
+            return None
         now = time.monotonic()
         self._heard = True
         rate = limits.rate
