@@ -140,6 +140,24 @@ def browser(session: nox.Session) -> None:
     session.run("pytest", "tests/browser", "-p", "no:cacheprovider", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """The benchmarks: pyfly-ws against hand-written endpoints and raw ASGI, every adapter, every server (~35 min).
+
+    Arguments go to ``python -m bench`` (``--servers``, ``--adapters``, ``--rounds``...); the
+    results go to ``.bench/results.{md,json,png}``. Not part of a plain ``nox``: see ``bench-smoke``.
+    """
+    session.install("-e", ".[bench]")
+    session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(name="bench-smoke", python=PYTHON)
+def bench_smoke(session: nox.Session) -> None:
+    """A few seconds of every benchmark on one server: proves the bench still runs (its figures mean nothing)."""
+    session.install("-e", ".[bench]")
+    session.run("python", "-m", "bench", "--smoke", "--out", ".bench-smoke")
+
+
 @nox.session(name="conformance-custom", python=PYTHON)
 def conformance_custom(session: nox.Session) -> None:
     """The third-party Falcon adapter in examples/, installed as its users would, on the suite."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import anyio
@@ -17,6 +18,7 @@ from .registry import SessionRegistry
 __all__ = ["Endpoint", "LazyController"]
 
 _UNSET: Any = object()
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
 
 class LazyController:
@@ -40,6 +42,11 @@ class LazyController:
     def resolved(self) -> bool:
         """Whether the controller was already built."""
         return self._instance is not _UNSET
+
+    @property
+    def instance(self) -> Any:
+        """The controller instance once built, else ``None`` (then await :meth:`get`)."""
+        return None if self._instance is _UNSET else self._instance
 
     async def get(self) -> Any:
         """The controller instance; the first callers wait while one of them builds it."""
@@ -86,13 +93,16 @@ class Endpoint:
         """``Controller.method``, as logs and ``pyfly-ws routes`` name it."""
         return f"{self.controller.__qualname__}.{self.method}"
 
-    async def serve(self, connection: Connection, raw_params: Mapping[str, str]) -> None:
-        """Run one connection whose path parameters a framework router captured as strings."""
-        params = self.template.convert(raw_params) if self.template.params else {}
+    def serve(self, connection: Connection, raw_params: Mapping[str, str]) -> Coroutine[Any, Any, None]:
+        """Run one connection whose path parameters a framework router captured as strings (await the result).
+
+        A plain function returning the session's coroutine, so a connection
+        holds one frame less for as long as it is open.
+        """
+        params = self.template.convert(raw_params) if self.template.params else _NO_PARAMS
         if params is None:
-            await refuse(self, connection, "path parameters do not match their types")
-            return
-        await run_session(self, connection, params)
+            return refuse(self, connection, "path parameters do not match their types")
+        return run_session(self, connection, params)
 
     async def run(self, connection: Connection, path_params: Mapping[str, Any]) -> None:
         """Run one connection whose path parameters are already converted."""

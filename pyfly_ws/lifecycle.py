@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from .connection import Connection
 from .datastructures import Headers, QueryParams
 from .exceptions import ProtocolCloseError, WebSocketDisconnect
 from .guards import HandshakeView, Reject, origin_allowed
-from .session import WebSocketSession
+from .session import SessionState, WebSocketSession
 from .supervisor import CLOSE_GRACE, Supervisor
 
 if TYPE_CHECKING:
@@ -47,17 +47,26 @@ async def refuse(endpoint: Endpoint | None, connection: Connection, why: str) ->
 
 
 async def run_session(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> None:
-    """Serve one connection: admit it, resolve the controller, run the handler, map the outcome."""
+    """Serve one connection: admit it, resolve the controller, run the handler, map the outcome.
+
+    This runs once per connection, so the common case (no guard, no ``Origin``
+    header, the controller already built, no ``on_disconnect``) takes no call
+    it does not need.
+    """
     registry = endpoint.registry
     if registry.refuses(endpoint.path):
         logger.info("%s: refused a handshake while draining", endpoint.qualname)
         await deny(connection, 503, "server shutting down")
         return
-    admitted = await _admit(endpoint, connection, path_params)
-    if admitted is None:
-        return
+    admitted: dict[str, Any] | None = None
+    if endpoint.policy.guards or _has_origin(connection.handshake.headers):
+        admitted = await _admit(endpoint, connection, path_params)
+        if admitted is None:
+            return
     try:
-        controller = await endpoint.resolver.get()
+        controller = endpoint.resolver.instance
+        if controller is None:
+            controller = await endpoint.resolver.get()
         handler = getattr(controller, endpoint.method)
     except Exception:
         logger.error("cannot resolve controller %s for %s", endpoint.qualname, endpoint.path, exc_info=True)
@@ -70,53 +79,63 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
         session.state.update(admitted)
     registry._enter(supervisor)
     try:
-        await supervisor.run(lambda: _run_handler(endpoint, handler, session))
+        with supervisor:
+            try:
+                await handler(session)
+            except Exception as exc:
+                await _handler_failed(endpoint, session, exc)
+            else:
+                if session._state is not SessionState.CLOSED or session._frame_due:
+                    code = CloseCode.NORMAL if session._was_accepted else CloseCode.POLICY_VIOLATION
+                    await _close_session(session, code, "")
         if session._frame_due:  # the handler was cut before the close frame could go out
             await _close_session(session, CloseCode.NORMAL, "")
     finally:
         session._finish()
         try:
-            if session.accepted:
+            if session._was_accepted and getattr(controller, "on_disconnect", None) is not None:
                 await _on_disconnect(endpoint, controller, session)
         finally:
             registry._leave(supervisor)
             supervisor.finish()
 
 
-async def _run_handler(endpoint: Endpoint, handler: Any, session: WebSocketSession) -> None:
-    try:
-        await handler(session)
-    except WebSocketDisconnect as exc:
+def _has_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    # A loop, not any(...): this runs for every handshake, and a generator costs several times more.
+    for name, _ in headers:  # noqa: SIM110
+        if name == b"origin":
+            return True
+    return False
+
+
+async def _handler_failed(endpoint: Endpoint, session: WebSocketSession, exc: Exception) -> None:
+    """Map what the handler raised to a close (called inside the ``except`` block, so tracebacks are logged)."""
+    if isinstance(exc, WebSocketDisconnect):
         logger.debug("%s: ended by disconnect, code %s", endpoint.qualname, exc.code)
         await _close_session(session, CloseCode.NORMAL, "")
-    except ProtocolCloseError as exc:
+    elif isinstance(exc, ProtocolCloseError):
         if not session.closed:
             logger.info("%s: closing with %s: %s", endpoint.qualname, exc.close_code, exc)
         await _close_session(session, exc.close_code, _reason(str(exc)))
-    except Exception:
-        if session.accepted:
-            logger.warning(
-                "WebSocket handler %s (%s) raised; closing with 1011", endpoint.qualname, endpoint.path, exc_info=True
-            )
-            await _close_session(session, CloseCode.INTERNAL_ERROR, "")
-        else:
-            logger.warning(
-                "WebSocket handler %s (%s) raised before accept; refusing the handshake",
-                endpoint.qualname,
-                endpoint.path,
-                exc_info=True,
-            )
-            await _close_session(session, CloseCode.POLICY_VIOLATION, "")
+    elif session.accepted:
+        logger.warning(
+            "WebSocket handler %s (%s) raised; closing with 1011", endpoint.qualname, endpoint.path, exc_info=True
+        )
+        await _close_session(session, CloseCode.INTERNAL_ERROR, "")
     else:
-        await _close_session(session, CloseCode.NORMAL if session.accepted else CloseCode.POLICY_VIOLATION, "")
+        logger.warning(
+            "WebSocket handler %s (%s) raised before accept; refusing the handshake",
+            endpoint.qualname,
+            endpoint.path,
+            exc_info=True,
+        )
+        await _close_session(session, CloseCode.POLICY_VIOLATION, "")
 
 
 async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> dict[str, Any] | None:
     """Apply the origin check and the guards; the state guards returned, or ``None`` once refused."""
     policy = endpoint.policy
     handshake = connection.handshake
-    if not policy.guards and not any(name == b"origin" for name, _ in handshake.headers):
-        return {}
     headers = Headers.from_raw(handshake.headers)
     if not origin_allowed(headers, policy.allowed_origins):
         logger.info("%s: refused the handshake from origin %r (not allowed)", endpoint.qualname, headers.get("origin"))
@@ -172,6 +191,8 @@ def _name(guard: object) -> str:
 async def _close_session(session: WebSocketSession, code: int, reason: str) -> None:
     try:
         if session.closed:
+            if not session._frame_due:
+                return
             with anyio.move_on_after(CLOSE_GRACE):  # closed by a limit or a drain, whose frame may still be due
                 await session._send_close_frame()
         else:

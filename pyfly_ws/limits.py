@@ -42,7 +42,7 @@ _DEFAULTS: dict[str, Any] = {
 class Limits:
     """Resource limits of a session; fields not given inherit from the enclosing level."""
 
-    __slots__ = (*_DEFAULTS, "_given")
+    __slots__ = (*_DEFAULTS, "_given", "_shortest")
 
     max_message_size: int | None
     """Largest message accepted from the client, in bytes (text counts its UTF-8 bytes): over it, close 1009."""
@@ -62,6 +62,7 @@ class Limits:
     """When the queue is full: ``block`` the sender (up to ``send_timeout``), ``drop_oldest``, or ``close`` (1013)."""
 
     _given: frozenset[str]
+    _shortest: float
 
     def __init__(
         self,
@@ -97,6 +98,8 @@ class Limits:
         for name, value in values.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_given", given)
+        timed = (values["idle_timeout"], values["first_message_timeout"], values["send_timeout"])
+        object.__setattr__(self, "_shortest", min((t for t in timed if t is not None), default=math.inf))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Limits are immutable; make a new one")
@@ -114,6 +117,11 @@ class Limits:
     def given(self) -> frozenset[str]:
         """The names of the fields set explicitly at this level or above."""
         return self._given
+
+    @property
+    def shortest_time_limit(self) -> float:
+        """The shortest of ``idle_timeout``, ``first_message_timeout`` and ``send_timeout``; ``inf`` if none is set."""
+        return self._shortest
 
     @property
     def bucket_size(self) -> float:

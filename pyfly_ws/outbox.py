@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 import anyio
@@ -33,6 +33,15 @@ Fail = Callable[[str], None]
 Spawn = Callable[..., Any]
 
 
+def _ignore(reason: str) -> None:
+    """The failure callback of a detached outbox."""
+
+
+_monotonic = time.monotonic
+_NO_QUEUE: deque[Any] = deque(maxlen=0)
+"""Every outbox's queue until a message has to wait: empty, shared, and never appended to."""
+
+
 class Outbox:
     """Messages on their way to one client, in the order they were sent."""
 
@@ -48,6 +57,7 @@ class Outbox:
         "writing",
         "since",
         "dropped",
+        "eager",
     )
 
     def __init__(self, write: Write, fail: Fail, limits: Limits, spawn: Spawn | None) -> None:
@@ -55,7 +65,7 @@ class Outbox:
         self._fail = fail
         self._spawn = spawn
         self._limits = limits
-        self._queue: deque[str | bytes] = deque()
+        self._queue: deque[str | bytes] = _NO_QUEUE  # a real deque from the first message that waits
         self._room: anyio.Event | None = None
         self._writer_due = False
         self.closed = False
@@ -66,6 +76,9 @@ class Outbox:
         """When the write in progress started (``time.monotonic()``)."""
         self.dropped = 0
         """Messages discarded by the ``drop_oldest`` policy."""
+        self.eager = False
+        """Whether ``post(eager=True)`` may start a write in the caller's task (asyncio only: a write
+        that has to wait is finished in another task, which trio's locks and cancel scopes forbid)."""
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -74,13 +87,11 @@ class Outbox:
         """Write ``data`` now if the line is free, else queue it; raises once the session must close."""
         if not self.writing and not self._queue:
             self.writing = True
-            self.since = time.monotonic()
+            self.since = _monotonic()
             try:
                 await self._write(data)
             finally:
-                self.writing = False
-                if self._room is not None:
-                    self._release()
+                self.written()
             if self._queue:
                 await self._flush_later()
             return
@@ -89,23 +100,31 @@ class Outbox:
             if refused is not None:
                 self._fail(refused)
                 raise SessionClosedError("send", CloseCode.TRY_AGAIN_LATER, refused)
+        if self._queue is _NO_QUEUE:
+            self._queue = deque()
         self._queue.append(data)
         if not self.writing:
             await self._flush_later()
 
-    def post(self, data: str | bytes) -> bool:
+    def post(self, data: str | bytes, *, eager: bool = False) -> bool:
         """Queue ``data`` without waiting; ``False`` if the session is being closed instead.
 
         A full queue drops its oldest message under ``drop_oldest``; under
         ``block`` or ``close`` the client is too slow, and the session is closed with 1013.
+        With ``eager`` (and :attr:`eager`), an idle line is written to at once instead.
         """
         if self._spawn is None:
             raise RuntimeError("post() needs a session served by pyfly-ws (one with a supervisor)")
+        if eager and self.eager and not self.writing and not self._queue and not self._writer_due:
+            self._write_eagerly(data)
+            return True
         if len(self._queue) >= self._limits.send_queue:
             if self._limits.overflow != "drop_oldest":
                 self._fail(f"send queue full ({self._limits.send_queue} messages)")
                 return False
             self._drop_oldest()
+        if self._queue is _NO_QUEUE:
+            self._queue = deque()
         self._queue.append(data)
         if not self.writing and not self._writer_due:
             self._writer_due = True
@@ -119,6 +138,10 @@ class Outbox:
                 if self._room is None:
                     self._room = anyio.Event()
                 await self._room.wait()
+
+    def detach(self) -> None:
+        """Forget the failure callback (the session ended), which would otherwise keep a cycle with its owner."""
+        self._fail = _ignore
 
     def clear(self) -> None:
         """Forget every queued message (the session closed) and release blocked senders."""
@@ -146,12 +169,64 @@ class Outbox:
         self._queue.popleft()
         self.dropped += 1
 
+    def written(self) -> None:
+        """The write in progress ended (however): the line is free, and a sender waiting for room may go on."""
+        self.writing = False
+        if self._room is not None:
+            self._release()
+
+    async def flush_later(self) -> None:
+        """Have the writer send what queued up while the line was busy (or send it now, without a supervisor)."""
+        await self._flush_later()
+
     async def _flush_later(self) -> None:
         if self._spawn is None:
             await self._drain()  # no supervisor to run a writer: the sender writes the backlog itself
         elif not self._writer_due:
             self._writer_due = True
             self._spawn(self._drain)
+
+    def _write_eagerly(self, data: str | bytes) -> None:
+        """Run a write now, in the caller's task, up to its first wait; one that must wait goes on in a writer task.
+
+        Most writes never wait (the server takes the frame into its buffer at
+        once), so a fan-out to a thousand idle members starts no task at all,
+        while a member whose client reads slowly still holds up no one.
+        """
+        write = self._write(data)
+        rest: Awaitable[Any] = write
+        if isinstance(write, Coroutine):
+            try:
+                waiting_on = write.send(None)
+            except StopIteration:
+                return
+            except WebSocketDisconnect:
+                return  # the client is gone: the session hears of it from its own receive
+            except Exception:
+                logger.warning("writing a posted message failed", exc_info=True)
+                return
+            rest = _Resumed(write, waiting_on)
+        self.writing = True
+        self.since = time.monotonic()
+        self._writer_due = True
+        assert self._spawn is not None  # post() checked
+        self._spawn(self._finish_write, rest)
+
+    async def _finish_write(self, rest: Awaitable[Any]) -> None:
+        """The writer task for a write that started eagerly: finish it, then write what queued meanwhile."""
+        self._writer_due = False
+        try:
+            await rest
+        except WebSocketDisconnect:
+            self._queue.clear()
+        except Exception:
+            logger.warning("writing a posted message failed; dropping the queue", exc_info=True)
+            self._queue.clear()
+        finally:
+            self.writing = False
+            self._release()
+        if self._queue and not self.closed:
+            await self._drain()
 
     async def _drain(self) -> None:
         """Write queued messages in order until the queue is empty (the writer task)."""
@@ -178,3 +253,37 @@ class Outbox:
         if self._room is not None:
             self._room.set()
             self._room = None
+
+
+class _Resumed:
+    """Awaiting it goes on with a coroutine that already ran up to its first wait, on ``waiting_on``.
+
+    What ``await write`` would have done from that point: the awaiting task
+    waits on what the coroutine waits on, and hands it results and exceptions
+    (a cancellation included) until it returns.
+    """
+
+    __slots__ = ("_coroutine", "_waiting_on")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
+        self._coroutine = coroutine
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine, waiting_on = self._coroutine, self._waiting_on
+        while True:
+            try:
+                sent = yield waiting_on
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as exc:  # thrown in by the task, a cancellation included: the coroutine decides
+                try:
+                    waiting_on = coroutine.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    waiting_on = coroutine.send(sent)
+                except StopIteration as done:
+                    return done.value

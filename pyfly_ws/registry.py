@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import anyio
 
+from .timekeeper import Timekeeper
+
 if TYPE_CHECKING:
     from .endpoint import Endpoint
     from .session import WebSocketSession
@@ -57,7 +59,16 @@ DEFAULT_DRAIN_TIMEOUT = 10.0
 class SessionRegistry:
     """Live sessions by endpoint path; :meth:`drain` refuses new ones and closes the rest with 1001."""
 
-    __slots__ = ("drain_timeout", "drain_reason", "services", "endpoints", "_live", "_draining", "_closed_paths")
+    __slots__ = (
+        "drain_timeout",
+        "drain_reason",
+        "services",
+        "endpoints",
+        "timekeeper",
+        "_live",
+        "_draining",
+        "_closed_paths",
+    )
 
     def __init__(
         self,
@@ -78,6 +89,8 @@ class SessionRegistry:
         """The endpoints discovered into this registry's application."""
         self.services: list[Service] = []
         """Started on lifespan startup, stopped after the drain on shutdown (a hub, for instance)."""
+        self.timekeeper = Timekeeper(self._supervisors)
+        """Enforces the time limits of this registry's sessions."""
         for service in services:
             self.add_service(service)
         self._live: dict[str, set[Supervisor]] = {}
@@ -178,6 +191,10 @@ class SessionRegistry:
             group.discard(supervisor)
             if not group:
                 del self._live[supervisor.endpoint.path]
+
+    def _supervisors(self) -> Iterator[Supervisor]:
+        for group in self._live.values():
+            yield from group
 
 
 def registries(endpoints: Iterable[Endpoint]) -> list[SessionRegistry]:

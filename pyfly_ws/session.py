@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
 
 import anyio
 import anyio.lowlevel
@@ -26,14 +27,20 @@ from .exceptions import (
 )
 from .limits import DEFAULT_LIMITS, Limits
 from .outbox import Outbox
+from .supervisor import log_limit
+from .tasks import asyncio_task_getter
 
 if TYPE_CHECKING:
+    from .asgi.connection import ASGIConnection
     from .registry import SessionRegistry
     from .supervisor import Supervisor
 
 __all__ = ["JSONMode", "SessionState", "WebSocketSession"]
 
 JSONMode = Literal["text", "binary"]
+
+_M = TypeVar("_M", str, bytes)
+_NO_PARAMS: dict[str, Any] = {}  # shared by sessions without path parameters until one asks for its own
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -50,6 +57,10 @@ class SessionState(Enum):
     """Messages flow both ways."""
     CLOSED = "closed"
     """Closed by the server, refused before accept, or left by the peer."""
+
+
+_ACCEPTED = SessionState.ACCEPTED  # read on every message: a module global is the cheapest lookup
+_monotonic = time.monotonic
 
 
 class WebSocketSession:
@@ -74,7 +85,8 @@ class WebSocketSession:
         "_limits",
         "_supervisor",
         "_outbox",
-        "_inbound",
+        "_asgi",
+        "_big",
         "_timed",
         "_last_in",
         "_heard",
@@ -97,7 +109,7 @@ class WebSocketSession:
     ) -> None:
         self._connection = connection
         self._handshake = connection.handshake
-        self._path_params = dict(path_params or {})
+        self._path_params = dict(path_params) if path_params else _NO_PARAMS
         self._state = SessionState.CONNECTING
         self._close_code: int | None = None
         self._close_reason = ""
@@ -105,20 +117,24 @@ class WebSocketSession:
         self._was_accepted = False
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
-        self._user_state: dict[str, Any] = {}
+        self._user_state: dict[str, Any] | None = None  # made when first asked for
         self._limits = limits
         self._supervisor = supervisor
         spawn = supervisor.spawn if supervisor is not None else None
         self._outbox = Outbox(connection.send, self._overflow, limits, spawn)
+        # An ASGIConnection's events are read and written here directly (see its docstring).
+        self._asgi: ASGIConnection | None = connection if getattr(connection, "direct_events", False) else None  # type: ignore[assignment]
         self._timed = (  # limits that need the time of each message
             limits.rate is not None or limits.idle_timeout is not None or limits.first_message_timeout is not None
         )
-        self._inbound = self._timed or limits.max_message_size is not None
+        # Messages longer than this many characters or bytes may be over max_message_size: measure them.
+        self._big = sys.maxsize if limits.max_message_size is None else limits.max_message_size // 4
         self._last_in = 0.0
         self._heard = False
         self._tokens = limits.bucket_size
         self._frame_due = False
-        self._task_of = _asyncio_current_task()
+        self._task_of = asyncio_task_getter()
+        self._outbox.eager = self._task_of is not None  # asyncio: the hub's fan-out may write in its own task
         self._receiver: asyncio.Task[Any] | None = None
         self._withdrawn = False
         self._resume: anyio.Event | None = None
@@ -137,6 +153,8 @@ class WebSocketSession:
     @property
     def path_params(self) -> dict[str, Any]:
         """Path parameters, converted by type: ``{id:int}`` gives an ``int``."""
+        if self._path_params is _NO_PARAMS:
+            self._path_params = {}  # a dict of its own, made when first asked for
         return self._path_params
 
     @property
@@ -166,6 +184,8 @@ class WebSocketSession:
     @property
     def state(self) -> dict[str, Any]:
         """A dict that lives as long as this connection, for the application's own use."""
+        if self._user_state is None:
+            self._user_state = {}
         return self._user_state
 
     @property
@@ -226,7 +246,7 @@ class WebSocketSession:
         if subprotocol is not None and subprotocol not in self._handshake.subprotocols:
             offered = ", ".join(self._handshake.subprotocols) or "none"
             raise ValueError(f"subprotocol {subprotocol!r} was not requested by the client (requested: {offered})")
-        raw = _encode_headers(headers)
+        raw = _encode_headers(headers) if headers else ()
         try:
             await self._connection.accept(subprotocol, raw)
         except WebSocketDisconnect as exc:
@@ -244,7 +264,29 @@ class WebSocketSession:
         """Send a text message."""
         if not isinstance(data, str):
             raise TypeError(f"send_text() takes str, got {type(data).__name__}")
-        await self._send(data, "send text")
+        if self._state is not _ACCEPTED:
+            self._refuse("send text")
+        outbox = self._outbox
+        asgi = self._asgi
+        if asgi is not None and not outbox.writing and not outbox._queue:
+            # Outbox.send's path for an idle line, over ASGIConnection.send, written out: once per message.
+            outbox.writing = True
+            outbox.since = _monotonic()
+            try:
+                await asgi._send({"type": "websocket.send", "text": data})
+            except asgi.peer_gone_errors as exc:
+                self._send_failed(asgi._lost(), "send text", exc)
+            finally:
+                outbox.writing = False  # Outbox.written(), written out
+                if outbox._room is not None:
+                    outbox.written()
+            if outbox._queue:
+                await outbox.flush_later()
+            return
+        try:
+            await outbox.send(data)
+        except (SessionClosedError, WebSocketDisconnect) as exc:
+            self._send_failed(exc, "send text")
 
     async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         """Send a binary message."""
@@ -278,68 +320,110 @@ class WebSocketSession:
         """
         if not isinstance(data, str | bytes):
             raise TypeError(f"post() takes str or bytes, got {type(data).__name__}")
-        if self._state is not SessionState.ACCEPTED:
+        if self._state is not _ACCEPTED:
             if self._state is SessionState.CONNECTING:
                 raise WebSocketStateError("cannot post before accept(): call `await session.accept()` first")
             return False
         return self._outbox.post(data)
 
+    def _deliver(self, data: str | bytes) -> bool:
+        """:meth:`post` for the hub's fan-out: on asyncio, a member whose line is idle is written to at once.
+
+        The write runs in the publisher's task up to its first wait (most never
+        wait), so a broadcast starts no task per member; one that must wait
+        goes on in the member's writer task, and queue and policy apply as for :meth:`post`.
+        """
+        if self._state is not _ACCEPTED:
+            return False
+        return self._outbox.post(data, eager=True)
+
     async def _send(self, data: str | bytes, operation: str) -> None:
-        if self._state is not SessionState.ACCEPTED:
+        if self._state is not _ACCEPTED:
             self._refuse(operation)
         try:
             await self._outbox.send(data)
-        except SessionClosedError:  # the queue overflowed, or the session closed while this send waited
-            code = CloseCode.TRY_AGAIN_LATER if self._close_code is None else self._close_code
-            raise SessionClosedError(operation, code, self._close_reason) from None
-        except WebSocketDisconnect as exc:
+        except (SessionClosedError, WebSocketDisconnect) as exc:
+            self._send_failed(exc, operation)
+
+    def _send_failed(
+        self, exc: SessionClosedError | WebSocketDisconnect, operation: str, cause: BaseException | None = None
+    ) -> NoReturn:
+        if isinstance(exc, WebSocketDisconnect):
             self._mark_peer_gone(exc)
-            raise SessionClosedError(operation, exc.code, exc.reason) from exc
+            raise SessionClosedError(operation, exc.code, exc.reason) from (cause or exc)
+        # the queue overflowed, or the session closed while this send waited
+        code = CloseCode.TRY_AGAIN_LATER if self._close_code is None else self._close_code
+        raise SessionClosedError(operation, code, self._close_reason) from None
 
     # -- receiving -------------------------------------------------------
 
-    async def receive(self) -> str | bytes:
-        """Wait for the next message: ``str`` for text, ``bytes`` for binary.
+    def receive(self) -> Coroutine[Any, Any, str | bytes]:
+        """Wait for the next message: ``str`` for text, ``bytes`` for binary (``await`` it).
 
         Raises :class:`WebSocketDisconnect` once the peer is gone.
         """
-        if self._state is not SessionState.ACCEPTED:
+        return self._receive(None, False)
+
+    def receive_text(self) -> Coroutine[Any, Any, str]:
+        """Wait for a text message; a binary one raises :class:`MessageTypeError` (close 1003)."""
+        return self._receive(str, False)
+
+    def receive_bytes(self) -> Coroutine[Any, Any, bytes]:
+        """Wait for a binary message; a text one raises :class:`MessageTypeError` (close 1003)."""
+        return self._receive(bytes, False)
+
+    @overload
+    async def _receive(self, kind: None, stop: bool) -> str | bytes: ...
+    @overload
+    async def _receive(self, kind: type[_M], stop: bool) -> _M: ...
+
+    async def _receive(self, kind: type[Any] | None, stop: bool) -> Any:
+        """The next message (of type ``kind`` if given); on a disconnect, ``StopAsyncIteration`` if ``stop``.
+
+        Every receive and every iteration runs this one coroutine: the public
+        methods return it rather than await it, so waiting for a message holds
+        no frame but this one.
+        """
+        if self._state is not _ACCEPTED:
+            if stop and self._peer_gone:
+                raise StopAsyncIteration
             self._refuse("receive")
         task_of = self._task_of
+        asgi = self._asgi
         try:
-            if task_of is None:
-                message = await self._connection.receive()
-            else:
+            if task_of is not None:
                 self._receiver = task_of()
-                try:
+            try:
+                if asgi is None:
                     message = await self._connection.receive()
-                except asyncio.CancelledError:
-                    if not self._withdrawn:
-                        raise
-                    message = await self._receive_after_withdrawal()
-                finally:
-                    self._receiver = None
+                else:  # ASGIConnection.receive, written out: this runs once per message
+                    try:
+                        event = await asgi._receive()
+                    except asgi.peer_gone_errors as exc:
+                        raise asgi._lost() from exc
+                    if event["type"] == "websocket.receive":
+                        text: str | None = event.get("text")
+                        message = text if text is not None else (event.get("bytes") or b"")
+                    else:
+                        message = asgi.message_of(event)
+            except asyncio.CancelledError:
+                if not self._withdrawn:
+                    raise
+                message = await self._receive_after_withdrawal()
+            finally:
+                self._receiver = None
         except WebSocketDisconnect as exc:
             self._mark_peer_gone(exc)
+            if stop:
+                raise StopAsyncIteration from None
             raise
-        if self._inbound:
+        if self._timed or len(message) > self._big:
             broken = self._inspect(message)
             if broken is not None:
                 await self._break(*broken)
-        return message
-
-    async def receive_text(self) -> str:
-        """Wait for a text message; a binary one raises :class:`MessageTypeError` (close 1003)."""
-        message = await self.receive()
-        if type(message) is not str:
-            raise MessageTypeError("expected a text message, received a binary one")
-        return message
-
-    async def receive_bytes(self) -> bytes:
-        """Wait for a binary message; a text one raises :class:`MessageTypeError` (close 1003)."""
-        message = await self.receive()
-        if type(message) is not bytes:
-            raise MessageTypeError("expected a binary message, received a text one")
+        if kind is not None and type(message) is not kind:
+            wanted, got = ("text", "binary") if kind is str else ("binary", "text")
+            raise MessageTypeError(f"expected a {wanted} message, received a {got} one")
         return message
 
     async def receive_json(self, mode: JSONMode = "text") -> Any:
@@ -357,21 +441,13 @@ class WebSocketSession:
             raise InvalidPayloadError(f"binary JSON message is not valid UTF-8: {exc.reason}") from None
         return _decode_json(text)
 
-    async def iter_text(self) -> AsyncIterator[str]:
+    def iter_text(self) -> AsyncIterator[str]:
         """Yield text messages until the peer disconnects, then stop cleanly."""
-        try:
-            while True:
-                yield await self.receive_text()
-        except WebSocketDisconnect:
-            return
+        return _Messages(self, str)
 
-    async def iter_bytes(self) -> AsyncIterator[bytes]:
+    def iter_bytes(self) -> AsyncIterator[bytes]:
         """Yield binary messages until the peer disconnects, then stop cleanly."""
-        try:
-            while True:
-                yield await self.receive_bytes()
-        except WebSocketDisconnect:
-            return
+        return _Messages(self, bytes)
 
     async def iter_json(self, mode: JSONMode = "text") -> AsyncIterator[Any]:
         """Yield decoded JSON messages until the peer disconnects, then stop cleanly."""
@@ -453,11 +529,13 @@ class WebSocketSession:
 
     def _overflow(self, reason: str) -> None:
         """The client reads too slowly for the outgoing queue: close with 1013 without making the sender wait."""
-        if self._state is not SessionState.ACCEPTED:
+        if self._state is not _ACCEPTED:
             return
         self._mark_closed(CloseCode.TRY_AGAIN_LATER, reason)
         if self._supervisor is not None:
-            self._supervisor.spawn(self._supervisor.close, CloseCode.TRY_AGAIN_LATER, reason, "send_queue")
+            self._supervisor.limit_hit(CloseCode.TRY_AGAIN_LATER, reason, "send_queue")
+        else:
+            log_limit(self.path, CloseCode.TRY_AGAIN_LATER, reason, "send_queue")
 
     def _inspect(self, message: str | bytes) -> tuple[str, int, str] | None:
         """Check one incoming message against the limits: ``(limit, close code, why)`` if it breaks one."""
@@ -483,8 +561,7 @@ class WebSocketSession:
 
     async def _break(self, limit: str, code: int, why: str) -> None:
         """A limit was broken: log it, close the session with ``code`` and raise."""
-        name = self._supervisor.endpoint.qualname if self._supervisor is not None else self.path
-        logger.info("%s: closing with %s: %s (limit %s)", name, code, why, limit)
+        log_limit(self._supervisor.endpoint.qualname if self._supervisor is not None else self.path, code, why, limit)
         try:
             await self._shut(code, why)
         except Exception:
@@ -492,7 +569,12 @@ class WebSocketSession:
         raise LimitExceededError(limit, why, code)
 
     def _finish(self) -> None:
-        """The handler is done: run what others registered for the end of the session (the hub's leaving)."""
+        """The handler is done: run what others registered for the end of the session (the hub's leaving).
+
+        The outbox lets go of this session too (nothing is sent any more), so
+        the session is freed by reference counting, without the cycle collector.
+        """
+        self._outbox.detach()
         finalizers, self._finalizers = self._finalizers, []
         for finalize in finalizers:
             try:
@@ -551,10 +633,21 @@ def _encode_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]] | Non
     return raw
 
 
-def _asyncio_current_task() -> Any:
-    """``asyncio.current_task`` when running on asyncio, else ``None`` (trio needs no receive withdrawal)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    return asyncio.current_task
+class _Messages(AsyncIterator[_M]):
+    """``session.iter_text()`` and ``iter_bytes()``: each step is one call of the session's receive.
+
+    Not an async generator: a generator would hold a frame of its own for as
+    long as the loop runs, and cost a call more per message.
+    """
+
+    __slots__ = ("_session", "_kind")
+
+    def __init__(self, session: WebSocketSession, kind: type[_M]) -> None:
+        self._session = session
+        self._kind: type[_M] = kind
+
+    def __aiter__(self) -> _Messages[_M]:
+        return self
+
+    def __anext__(self) -> Coroutine[Any, Any, _M]:
+        return self._session._receive(self._kind, True)

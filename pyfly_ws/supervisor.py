@@ -1,33 +1,37 @@
 """``Supervisor``: what runs beside one session's handler.
 
-Each session served by pyfly-ws runs inside a task group of its own. Beside
-the handler it may hold the outbox's writer task and one watchdog task that
-enforces the time limits (``idle_timeout``, ``first_message_timeout``,
-``send_timeout``) by comparing timestamps the session keeps, so the message
-path itself never sets a timer. When a limit is hit, or the application
-drains, the supervisor closes the session and, if the handler does not finish
-within :data:`CLOSE_GRACE` seconds, cancels it: a handler stuck on a client
-that stopped reading cannot hold the server.
+The handler runs inside its supervisor (``with supervisor:``), which can cancel it. Beside it, the session may
+start *helpers* (the outbox's writer, a close from outside): tasks owned by no
+task group (see :mod:`pyfly_ws.tasks`), which end with the handler. The time
+limits (``idle_timeout``, ``first_message_timeout``, ``send_timeout``) are
+enforced by the registry's :class:`~pyfly_ws.timekeeper.Timekeeper`, which asks
+:meth:`Supervisor.due` when each session next needs a look, so neither the
+message path nor the session holds a timer or a task for them. When a limit is
+hit, or the application drains, the supervisor closes the session and, if the
+handler does not finish within :data:`CLOSE_GRACE` seconds, cancels it: a
+handler stuck on a client that stopped reading cannot hold the server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
 from collections.abc import Callable, Coroutine
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from anyio.abc import TaskGroup
 
 from .close_codes import CloseCode
+from .tasks import spawn_system_task
 
 if TYPE_CHECKING:
     from .endpoint import Endpoint
     from .session import WebSocketSession
 
-__all__ = ["CLOSE_GRACE", "Supervisor"]
+__all__ = ["CLOSE_GRACE", "Supervisor", "log_limit"]
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -35,16 +39,37 @@ CLOSE_GRACE = 1.0
 """Seconds a server-initiated close may take, and the handler may then run on, before the handler is cancelled."""
 
 
-class Supervisor:
-    """The task group, watchdog and forced close of one session."""
+def log_limit(name: str, code: int, reason: str, limit: str) -> None:
+    """The one INFO line a session closed by a limit leaves: who, the close code, why, and which limit."""
+    logger.info("%s: closing with %s: %s (limit %s)", name, code, reason, limit)
 
-    __slots__ = ("endpoint", "session", "_group", "_watching", "_finished", "_done")
+
+class Supervisor:
+    """The cancel scope, helpers, time limits and forced close of one session."""
+
+    __slots__ = (
+        "endpoint",
+        "session",
+        "shortest_limit",
+        "_scope",
+        "_cutting",
+        "_helpers",
+        "_ended",
+        "_closing",
+        "_finished",
+        "_done",
+    )
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
         self.session: WebSocketSession | None = None
-        self._group: TaskGroup | None = None
-        self._watching = False
+        self.shortest_limit = endpoint.policy.limits.shortest_time_limit
+        """The shortest time limit of the session, in seconds (``inf`` without one): the timekeeper's pace."""
+        self._scope: anyio.CancelScope | asyncio.Task[Any] | None = None  # what _cut cancels
+        self._cutting = False
+        self._helpers: set[anyio.CancelScope | asyncio.Task[None]] | None = None
+        self._ended = False
+        self._closing = False
         self._finished = False
         self._done: anyio.Event | None = None
 
@@ -54,8 +79,13 @@ class Supervisor:
         return self._finished
 
     def finish(self) -> None:
-        """Mark the session done (the lifecycle calls this last) and wake anyone draining it."""
+        """Mark the session done (the lifecycle calls this last) and wake anyone draining it.
+
+        The supervisor lets go of its session, so the two do not form a cycle
+        that only the garbage collector could free.
+        """
         self._finished = True
+        self.session = None
         if self._done is not None:
             self._done.set()
 
@@ -66,53 +96,109 @@ class Supervisor:
                 self._done = anyio.Event()
             await self._done.wait()
 
-    async def run(self, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run ``body`` (the handler) with this session's helper tasks beside it; they end with it."""
-        async with anyio.create_task_group() as group:
-            self._group = group
-            try:
-                await body()
-            finally:
-                self._group = None
-                group.cancel_scope.cancel()
+    def __enter__(self) -> Supervisor:
+        """Enter around the handler, so that :meth:`_cut` can cancel it.
+
+        On asyncio the handler's own task is cancelled, and the cancellation
+        taken back on the way out (an anyio cancel scope would cost several
+        microseconds and a few hundred bytes per connection); on trio, an
+        anyio cancel scope.
+        """
+        try:
+            self._scope = asyncio.current_task()
+        except RuntimeError:
+            self._scope = None
+        if self._scope is None:
+            self._scope = anyio.CancelScope().__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> bool:
+        """Leave: take back a cut's cancellation, and cancel the helpers (they end with the handler)."""
+        scope, self._scope = self._scope, None
+        self._ended = True
+        if self._helpers:
+            for helper in list(self._helpers):
+                helper.cancel()
+        if isinstance(scope, anyio.CancelScope):
+            return bool(scope.__exit__(kind, error, traceback))
+        if self._cutting and scope is not None:
+            if kind is asyncio.CancelledError:
+                return scope.uncancel() == 0  # ours alone: swallowed; another one still pending: raised
+            if scope.cancelling():
+                scope.uncancel()  # the handler swallowed the cut
+        return False
 
     def spawn(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
-        """Start ``func(*args)`` beside the handler; ignored once the handler has finished."""
-        if self._group is not None:
-            self._group.start_soon(func, *args)
+        """Start ``func(*args)`` beside the handler, as a helper; ignored once the handler has finished.
+
+        On asyncio a helper is a plain task, cancelled when the handler ends; on
+        trio, a system task inside a cancel scope of its own.
+        """
+        if self._ended:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            spawn_system_task(self._scoped_helper, func, args)
+            return
+        task = loop.create_task(self._helper(func, args))
+        if self._helpers is None:
+            self._helpers = set()
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)
+
+    async def _helper(self, func: Callable[..., Coroutine[Any, Any, Any]], args: tuple[Any, ...]) -> None:
+        try:
+            await func(*args)
+        except Exception:
+            logger.warning("%s: a session helper failed", self.endpoint.qualname, exc_info=True)
+
+    async def _scoped_helper(self, func: Callable[..., Coroutine[Any, Any, Any]], args: tuple[Any, ...]) -> None:
+        if self._ended:
+            return
+        with anyio.CancelScope() as scope:
+            if self._helpers is None:
+                self._helpers = set()
+            self._helpers.add(scope)
+            try:
+                await self._helper(func, args)
+            finally:
+                self._helpers.discard(scope)
 
     def accepted(self) -> None:
-        """The handshake was accepted: start the watchdog if a time limit applies."""
-        limits = self.endpoint.policy.limits
-        if not self._watching and (
-            limits.idle_timeout is not None
-            or limits.first_message_timeout is not None
-            or limits.send_timeout is not None
-        ):
-            self._watching = True
-            self.spawn(self._watch)
+        """The handshake was accepted: the registry's timekeeper watches the time limits, if any apply."""
+        if self.shortest_limit != math.inf:
+            self.endpoint.registry.timekeeper.watch(self)
 
-    async def close(self, code: int, reason: str, limit: str | None = None) -> None:
+    def limit_hit(self, code: int, reason: str, limit: str) -> None:
+        """Log that ``limit`` closes the session, and start closing it in a helper (the caller cannot wait)."""
+        log_limit(self.endpoint.qualname, code, reason, limit)
+        self._closing = True
+        self.spawn(self.close, code, reason)
+
+    async def close(self, code: int, reason: str) -> None:
         """Close the session from outside the handler; cancel the handler if it does not end in time."""
-        if limit is not None:
-            logger.info("%s: closing with %s: %s (limit %s)", self.endpoint.qualname, code, reason, limit)
-        group = self._group
+        self._closing = True
+        scope = self._scope
         if not await self._send_close(code, reason):
-            self._cut(group, "the server did not take the close frame")
+            self._cut(scope, "the server did not take the close frame")
             return
-        await anyio.sleep(CLOSE_GRACE)  # cancelled with the group as soon as the handler ends
-        self._cut(group, f"handler still running {CLOSE_GRACE}s after close")
+        await anyio.sleep(CLOSE_GRACE)  # a helper: cancelled as soon as the handler ends
+        self._cut(scope, f"handler still running {CLOSE_GRACE}s after close")
 
     async def drain(self, reason: str, deadline: float) -> bool:
         """Close with 1001 and wait for the handler and ``on_disconnect`` until ``deadline``; ``False`` if cut."""
-        group = self._group
+        self._closing = True
+        scope = self._scope
         if not await self._send_close(CloseCode.GOING_AWAY, reason):
-            self._cut(group, "the server did not take the close frame")
+            self._cut(scope, "the server did not take the close frame")
         with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
             await self.wait_finished()
         if self._finished:
             return True
-        self._cut(group, "drain timeout")
+        self._cut(scope, "drain timeout")
         await self.wait_finished()
         return False
 
@@ -137,48 +223,49 @@ class Supervisor:
         session._frame_due = True
         return False
 
-    def _cut(self, group: TaskGroup | None, why: str) -> None:
-        if group is not None and not group.cancel_scope.cancel_called:
-            logger.info("%s: cancelling the handler: %s", self.endpoint.qualname, why)
-            group.cancel_scope.cancel()
-            if self.session is not None and not self.session._peer_gone:
-                # Granian drops a close frame sent while the handler waits in receive; once the
-                # handler is cancelled nothing waits, and the lifecycle sends the frame again.
-                self.session._frame_due = True
+    def _cut(self, scope: anyio.CancelScope | asyncio.Task[Any] | None, why: str) -> None:
+        if scope is None or scope is not self._scope or self._cutting:
+            return  # the handler already ended, or is being cut
+        logger.info("%s: cancelling the handler: %s", self.endpoint.qualname, why)
+        self._cutting = True
+        scope.cancel()
+        if self.session is not None and not self.session._peer_gone:
+            # Granian drops a close frame sent while the handler waits in receive; once the
+            # handler is cancelled nothing waits, and the lifecycle sends the frame again.
+            self.session._frame_due = True
 
-    async def _watch(self) -> None:
-        """Close the session when a time limit expires; sleeps until the nearest deadline."""
+    def due(self, now: float) -> float | None:
+        """When a time limit next needs a look (``inf``: only at the timekeeper's pace).
+
+        ``None`` once the session is closed, or once a limit has expired: the
+        close then starts in a helper, and there is nothing more to watch.
+        """
         session = self.session
-        if session is None:
-            return
+        if session is None or session.closed or self._closing:
+            return None
+        if not session._was_accepted:
+            return math.inf  # no time limit runs before accept
         limits = self.endpoint.policy.limits
+        wake = math.inf
+        if limits.first_message_timeout is not None and not session._heard:
+            due = session._last_in + limits.first_message_timeout
+            if now >= due:
+                text = f"no message within {limits.first_message_timeout:g} s"
+                self.limit_hit(CloseCode.POLICY_VIOLATION, text, "first_message_timeout")
+                return None
+            wake = due
+        if limits.idle_timeout is not None:
+            due = session._last_in + limits.idle_timeout
+            if now >= due:
+                self.limit_hit(CloseCode.GOING_AWAY, f"idle for {limits.idle_timeout:g} s", "idle_timeout")
+                return None
+            wake = min(wake, due)
         outbox = session._outbox
-        while not session.closed:
-            now = time.monotonic()
-            wake = math.inf
-            if limits.first_message_timeout is not None and not session._heard:
-                due = session._last_in + limits.first_message_timeout
-                if now >= due:
-                    text = f"no message within {limits.first_message_timeout:g} s"
-                    await self.close(CloseCode.POLICY_VIOLATION, text, "first_message_timeout")
-                    return
-                wake = due
-            if limits.idle_timeout is not None:
-                due = session._last_in + limits.idle_timeout
-                if now >= due:
-                    await self.close(CloseCode.GOING_AWAY, f"idle for {limits.idle_timeout:g} s", "idle_timeout")
-                    return
-                wake = min(wake, due)
-            if limits.send_timeout is not None:
-                if outbox.writing:
-                    due = outbox.since + limits.send_timeout
-                    if now >= due:
-                        text = f"client not reading for {limits.send_timeout:g} s"
-                        await self.close(CloseCode.TRY_AGAIN_LATER, text, "send_timeout")
-                        return
-                else:
-                    due = now + limits.send_timeout / 2  # a write starting now is timed from the next look
-                wake = min(wake, due)
-            if wake == math.inf:
-                return
-            await anyio.sleep(wake - now)
+        if limits.send_timeout is not None and outbox.writing:
+            due = outbox.since + limits.send_timeout
+            if now >= due:
+                text = f"client not reading for {limits.send_timeout:g} s"
+                self.limit_hit(CloseCode.TRY_AGAIN_LATER, text, "send_timeout")
+                return None
+            wake = min(wake, due)
+        return wake

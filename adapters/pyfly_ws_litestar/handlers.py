@@ -12,7 +12,7 @@ from litestar.handlers import WebsocketRouteHandler
 from pyfly_ws.discovery import discover
 from pyfly_ws.endpoint import Endpoint
 
-from .connection import LitestarConnection
+from .connection import LitestarConnection, PyflySocket
 
 __all__ = ["ENDPOINT_OPT", "handlers", "litestar_path", "route_handler", "route_handlers"]
 
@@ -82,6 +82,7 @@ def route_handler(endpoint: Endpoint, rivals: Sequence[Endpoint] = (), **options
     handler.__qualname__ = endpoint.qualname
     opt = {**(options.pop("opt", None) or {}), ENDPOINT_OPT: endpoint.qualname}
     options.setdefault("name", f"pyfly_ws:{endpoint.controller.__module__}.{endpoint.qualname}")
+    options.setdefault("websocket_class", PyflySocket)
     return websocket(litestar_path(endpoint), opt=opt, **options)(handler)
 
 

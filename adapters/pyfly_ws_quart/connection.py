@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar, cast
 
 from quart.wrappers import Websocket
 from werkzeug.datastructures import Headers
@@ -24,6 +24,7 @@ from werkzeug.datastructures import Headers
 from pyfly_ws.close_codes import CloseCode
 from pyfly_ws.connection import Handshake, RawHeaders
 from pyfly_ws.exceptions import WebSocketDisconnect
+from pyfly_ws.tasks import asyncio_task_getter
 
 from .recorder import RECORD_KEY
 
@@ -35,7 +36,7 @@ _T = TypeVar("_T")
 class QuartConnection:
     """One Quart websocket, as the pyfly-ws core sees it."""
 
-    __slots__ = ("handshake", "websocket", "_record", "_gone", "_waiting", "_interrupted")
+    __slots__ = ("handshake", "websocket", "_record", "_gone", "_waiting", "_interrupted", "_task_of")
 
     def __init__(self, websocket: Websocket) -> None:
         scope: Any = websocket.scope
@@ -44,8 +45,11 @@ class QuartConnection:
         """The native Quart websocket (the object behind ``quart.websocket``)."""
         self._record: list[dict[str, Any]] | None = scope.get(RECORD_KEY)
         self._gone: WebSocketDisconnect | None = None
-        self._waiting: set[asyncio.Task[Any]] = set()  # tasks inside a call to Quart right now
-        self._interrupted: set[asyncio.Task[Any]] = set()  # of those, the ones peer_left() cancelled
+        # Lists, not sets: one or two tasks at most, and an empty set takes four times the memory.
+        self._waiting: list[asyncio.Task[Any]] = []  # tasks inside a call to Quart right now
+        self._interrupted: list[asyncio.Task[Any]] = []  # of those, the ones peer_left() cancelled
+        # Quart runs every view in a task: there always is a current one.
+        self._task_of = cast("Callable[[], asyncio.Task[Any]]", asyncio_task_getter() or asyncio.current_task)
 
     # -- the Connection contract ---------------------------------------------
 
@@ -56,20 +60,48 @@ class QuartConnection:
 
     async def receive(self) -> str | bytes:
         """The next message: ``str`` for text, ``bytes`` for binary."""
-        return await self._interruptible(self.websocket.receive())
+        # _interruptible(), written out: this runs once per message.
+        if self._gone is not None:
+            raise self._error()
+        task = self._task_of()
+        self._waiting.append(task)
+        try:
+            return await self.websocket.receive()
+        except asyncio.CancelledError:
+            if self._take_interruption(task):
+                raise self._error() from None
+            raise
+        except OSError as exc:
+            raise await self._lost() from exc
+        finally:
+            self._left(task)
 
     async def send(self, data: str | bytes) -> None:
         """Send a text frame for ``str``, a binary frame for ``bytes``."""
-        await self._interruptible(self.websocket.send(data))
+        # _interruptible(), written out: this runs once per message.
+        if self._gone is not None:
+            raise self._error()
+        task = self._task_of()
+        self._waiting.append(task)
+        try:
+            await self.websocket.send(data)
+        except asyncio.CancelledError:
+            if self._take_interruption(task):
+                raise self._error() from None
+            raise
+        except OSError as exc:  # the ASGI server refused a send: the client is gone
+            raise await self._lost() from exc
+        finally:
+            self._left(task)
 
     async def _interruptible(self, call: Coroutine[Any, Any, _T]) -> _T:
         """Await one call to Quart, turning the view's interruption or a refused send into a disconnect."""
         if self._gone is not None:
             call.close()
             raise self._error()
-        task = asyncio.current_task()
+        task = self._task_of()
         if task is not None:
-            self._waiting.add(task)
+            self._waiting.append(task)
         try:
             return await call
         except asyncio.CancelledError:
@@ -79,7 +111,7 @@ class QuartConnection:
         except OSError as exc:  # the ASGI server refused a send: the client is gone
             raise await self._lost() from exc
         finally:
-            self._waiting.discard(task)
+            self._left(task)
 
     async def close(self, code: int, reason: str) -> None:
         """Close; before accept, Quart's close makes the server refuse the handshake (HTTP 403)."""
@@ -115,17 +147,22 @@ class QuartConnection:
         """
         if self._gone is None:
             self._gone = gone
-        for task in self._waiting - self._interrupted:
-            self._interrupted.add(task)
+        for task in [t for t in self._waiting if t not in self._interrupted]:
+            self._interrupted.append(task)
             task.cancel()
 
     # -- internals -----------------------------------------------------------
+
+    def _left(self, task: asyncio.Task[Any] | None) -> None:
+        """``task`` is out of its call to Quart."""
+        if task in self._waiting:
+            self._waiting.remove(task)
 
     def _take_interruption(self, task: asyncio.Task[Any] | None) -> bool:
         """Whether a cancellation being handled is peer_left()'s interruption, taken back here."""
         if task is None or task not in self._interrupted:
             return False
-        self._interrupted.discard(task)
+        self._interrupted.remove(task)
         # Another cancellation still pending (a timeout, a shutdown) wins.
         return task.uncancel() == 0
 
@@ -140,7 +177,7 @@ class QuartConnection:
         disconnect event it already queued: yield once so it can, and the
         peer's own close code is reported instead of 1006.
         """
-        self._waiting.discard(asyncio.current_task())  # the outcome is a disconnect anyway
+        self._left(asyncio.current_task())  # the outcome is a disconnect anyway
         if self._gone is None and self._record is not None and not self._record:
             await asyncio.sleep(0)
         if self._gone is None:

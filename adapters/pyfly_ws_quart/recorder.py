@@ -37,25 +37,26 @@ class DisconnectRecorder(ASGIWebsocketConnection):
         scope[RECORD_KEY] = record
         scope.setdefault("scheme", "ws")  # optional in ASGI (daphne leaves it out), required by Quart
 
-        pending: list[asyncio.Future[ASGIReceiveEvent]] = []  # the server receive in flight, if any
-        closed = asyncio.Event()
+        receiving: list[asyncio.Task[Any]] = []  # the task waiting in the server's receive, if one is
+        withdrawn: list[asyncio.Task[Any]] = []  # that task, once send_complete() cancelled its receive
+        closed: list[asyncio.Event] = []  # set once a close withdrew a receive (made only then: an Event is big)
 
         async def receive_from_server() -> ASGIReceiveEvent:
             # Quart always keeps a receive in flight. Granian does not send a close frame while one
-            # is, so the receive runs as a future that send_complete() can withdraw before a close.
+            # is, so send_complete() withdraws it (cancels the receiving task there) before a close.
             while True:
-                future = asyncio.ensure_future(receive())
-                pending[:] = [future]
+                task = asyncio.current_task()
+                assert task is not None
+                receiving.append(task)
                 try:
-                    await asyncio.wait((future,))
+                    return await receive()
                 except asyncio.CancelledError:
-                    future.cancel()
-                    raise
+                    if task not in withdrawn or task.uncancel() > 0:
+                        raise
+                    withdrawn.remove(task)
                 finally:
-                    pending.clear()
-                if not future.cancelled():
-                    return future.result()
-                await closed.wait()  # withdrawn for a close: receive again once it is sent
+                    receiving.remove(task)
+                await closed[0].wait()  # withdrawn for a close: receive again once it is sent
 
         async def receive_and_record() -> ASGIReceiveEvent:
             event = await receive_from_server()
@@ -69,12 +70,18 @@ class DisconnectRecorder(ASGIWebsocketConnection):
 
         async def send_complete(event: Any) -> None:
             if event["type"] == "websocket.close":
-                for future in pending:
-                    future.cancel()
+                if not closed:
+                    closed.append(asyncio.Event())
+                for task in receiving:
+                    if task not in withdrawn:
+                        withdrawn.append(task)
+                        task.cancel()
+                if withdrawn:
+                    await asyncio.sleep(0)  # the receive is withdrawn before the close goes out
                 try:
                     await send(event)
                 finally:
-                    closed.set()
+                    closed[0].set()
                 return
             await send(event)
 

@@ -57,9 +57,11 @@ async def supervise(connection: QuartConnection, session: Coroutine[Any, Any, No
     disconnected = False
     while not child.done():
         try:
-            # asyncio.wait, unlike awaiting the task, leaves the child alone when we are cancelled.
-            await asyncio.wait((child,))
+            # A shield, unlike awaiting the task, leaves the child alone when we are cancelled.
+            await asyncio.shield(child)
         except asyncio.CancelledError:
+            if child.done() and not task.cancelling():
+                break  # the child itself ended cancelled: child.result() below says so
             gone = connection.departure()
             if gone is None or task.uncancel() > 0:
                 child.cancel()
@@ -71,4 +73,7 @@ async def supervise(connection: QuartConnection, session: Coroutine[Any, Any, No
             connection.peer_left(gone)
     child.result()
     if disconnected:
+        # The error's traceback holds this frame, and Quart's task holds the error: without these
+        # locals, that is no cycle, and the connection is freed without the garbage collector.
+        del task, child, connection, session
         raise asyncio.CancelledError

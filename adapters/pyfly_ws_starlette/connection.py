@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.types import Receive, Send
 from starlette.websockets import WebSocket, WebSocketState
 from starlette.websockets import WebSocketDisconnect as StarletteDisconnect
 
@@ -17,12 +18,14 @@ _NO_STATUS = int(CloseCode.NO_STATUS)
 class StarletteConnection:
     """One Starlette (or FastAPI) ``WebSocket``, presented to the pyfly-ws core.
 
-    Messages go through the native socket's own ``receive``/``send``, so
-    Starlette's state machine stays accurate for any middleware that reads it.
-    Whatever way the framework or the server reports a vanished peer (an
-    ``OSError`` from the server, Starlette's ``WebSocketDisconnect``, or the
-    ``RuntimeError`` Starlette raises on a disconnected socket) becomes
-    :class:`pyfly_ws.WebSocketDisconnect`.
+    The handshake and the close go through the native socket, so Starlette
+    knows the socket was accepted and closed. Messages go through the ASGI
+    ``receive`` and ``send`` when the route hands them over (the routes of this
+    package do: one call each way, as in a hand-written endpoint), else through
+    the socket's own. Whatever way the framework or the server reports a
+    vanished peer (an ``OSError`` from the server, Starlette's
+    ``WebSocketDisconnect``, or the ``RuntimeError`` Starlette raises on a
+    disconnected socket) becomes :class:`pyfly_ws.WebSocketDisconnect`.
     """
 
     __slots__ = ("handshake", "websocket", "_receive", "_send", "_gone")
@@ -32,11 +35,11 @@ class StarletteConnection:
     websocket: WebSocket
     """The native Starlette socket, for code that needs the framework (e.g. ``websocket.app``)."""
 
-    def __init__(self, websocket: WebSocket) -> None:
+    def __init__(self, websocket: WebSocket, receive: Receive | None = None, send: Send | None = None) -> None:
         self.handshake = Handshake.from_scope(websocket.scope)
         self.websocket = websocket
-        self._receive = websocket.receive
-        self._send = websocket.send
+        self._receive = receive or websocket.receive
+        self._send = send or websocket.send
         self._gone: tuple[int, str] | None = None  # (code, reason) once the peer is known to be gone
 
     def __repr__(self) -> str:
@@ -88,8 +91,8 @@ class StarletteConnection:
         body = reason.encode("utf-8")
         headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
         try:
-            await self._send({"type": "websocket.http.response.start", "status": status, "headers": headers})
-            await self._send({"type": "websocket.http.response.body", "body": body})
+            await self.websocket.send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+            await self.websocket.send({"type": "websocket.http.response.body", "body": body})
         except (OSError, StarletteDisconnect) as exc:
             raise self._lost(_ABNORMAL, "") from exc
 
@@ -105,7 +108,7 @@ class StarletteConnection:
             else {"type": "websocket.close", "code": code}
         )
         try:
-            await self._send(message)
+            await self.websocket.send(message)
         except (OSError, StarletteDisconnect):
             self._gone = (_ABNORMAL, "")
 

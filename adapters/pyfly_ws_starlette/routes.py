@@ -6,13 +6,14 @@ from collections.abc import Iterable
 
 from starlette.applications import Starlette
 from starlette.routing import Router, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from pyfly_ws import Endpoint, discover
 
 from .connection import StarletteConnection
 
-__all__ = ["endpoint_route", "mount", "route_path", "routes", "translate"]
+__all__ = ["EndpointApp", "endpoint_route", "mount", "route_path", "routes", "translate"]
 
 
 def _param(name: str, is_path: bool) -> str:
@@ -25,15 +26,31 @@ def route_path(endpoint: Endpoint) -> str:
     return endpoint.template.render(_param)
 
 
+class EndpointApp:
+    """The ASGI application of one endpoint's route.
+
+    Starlette hands an object that is not a function the raw ASGI ``receive``
+    and ``send`` (middleware included), so messages skip the native socket's
+    per-message bookkeeping; the handshake and the close still go through it.
+    """
+
+    __slots__ = ("endpoint", "_serve")
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self._serve = endpoint.serve
+
+    def __repr__(self) -> str:
+        return f"<pyfly_ws endpoint {self.endpoint.qualname}>"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive, send)
+        await self._serve(StarletteConnection(websocket, receive, send), scope.get("path_params") or {})
+
+
 def endpoint_route(endpoint: Endpoint) -> WebSocketRoute:
     """A ``WebSocketRoute`` serving one endpoint, named ``Controller.method``."""
-    serve = endpoint.serve
-
-    async def pyfly_ws_endpoint(websocket: WebSocket) -> None:
-        await serve(StarletteConnection(websocket), websocket.path_params)
-
-    pyfly_ws_endpoint.__qualname__ = f"pyfly_ws_endpoint[{endpoint.qualname}]"
-    return WebSocketRoute(route_path(endpoint), pyfly_ws_endpoint, name=endpoint.qualname)
+    return WebSocketRoute(route_path(endpoint), EndpointApp(endpoint), name=endpoint.qualname)
 
 
 def translate(endpoints: Iterable[Endpoint]) -> list[WebSocketRoute]:

@@ -24,7 +24,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO
 
-__all__ = ["SERVERS", "ServerCapabilities", "ServerConfig", "available", "free_port", "get", "install_hint", "running"]
+__all__ = [
+    "SERVERS",
+    "Served",
+    "ServerCapabilities",
+    "ServerConfig",
+    "available",
+    "free_port",
+    "get",
+    "install_hint",
+    "running",
+    "serving",
+]
 
 HOST = "127.0.0.1"
 _READY_PATH = "/__pyfly_ws_ready__"
@@ -303,6 +314,16 @@ def _start(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@dataclass(frozen=True)
+class Served:
+    """A server that :func:`serving` started: where it answers and the process group it runs in."""
+
+    url: str
+    """``"ws://127.0.0.1:PORT"``."""
+    pid: int
+    """The server's first process, leader of its process group (workers the server forks join that group)."""
+
+
 @contextmanager
 def running(
     server: str, target: str, *, env: Mapping[str, str] | None = None, startup_timeout: float = 30.0
@@ -316,6 +337,15 @@ def running(
     stop, given ten seconds, then killed. A failure raised in the block gets the log's tail
     attached as a note.
     """
+    with serving(server, target, env=env, startup_timeout=startup_timeout) as served:
+        yield served.url
+
+
+@contextmanager
+def serving(
+    server: str, target: str, *, env: Mapping[str, str] | None = None, startup_timeout: float = 30.0
+) -> Iterator[Served]:
+    """Like :func:`running`, yielding a :class:`Served` that also names the server's process (for measuring it)."""
     config = get(server)
     if not available(server):
         raise RuntimeError(install_hint(server))
@@ -325,7 +355,7 @@ def running(
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}; last lines of its log:\n{_tail(log)}") from None
         try:
-            yield f"ws://{HOST}:{port}"
+            yield Served(f"ws://{HOST}:{port}", process.pid)
         except BaseException as exc:
             if not isinstance(exc, GeneratorExit | KeyboardInterrupt | SystemExit):  # failures, pytest's included
                 exc.add_note(f"{server} log (last {_LOG_LINES} lines):\n{_tail(log)}")

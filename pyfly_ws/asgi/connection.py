@@ -7,6 +7,7 @@ their framework reports a vanished peer in :attr:`ASGIConnection.peer_gone_error
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..adapter import Receive, Scope, Send
@@ -18,10 +19,19 @@ __all__ = ["ASGIConnection"]
 
 
 class ASGIConnection:
-    """One ASGI ``websocket`` connection, spoken to directly through ``receive`` and ``send``."""
+    """One ASGI ``websocket`` connection, spoken to directly through ``receive`` and ``send``.
+
+    The session reads and writes the ASGI events of an ``ASGIConnection``
+    itself, without the extra call through :meth:`receive` and :meth:`send`
+    (one per message each way): it uses ``_receive``, ``_send``,
+    :meth:`message_of`, :attr:`peer_gone_errors` and ``_lost``, so a subclass
+    changes those, not :meth:`receive` and :meth:`send`, to change how messages go.
+    """
 
     __slots__ = ("handshake", "_receive", "_send", "_connected", "_gone", "_can_deny")
 
+    direct_events: ClassVar[bool] = True
+    """The session reads and writes this connection's ASGI events itself (see above)."""
     peer_gone_errors: ClassVar[tuple[type[Exception], ...]] = (OSError,)
     """Exceptions from ``receive``/``send`` that mean the client is gone (ASGI servers raise an ``OSError``)."""
 
@@ -30,7 +40,9 @@ class ASGIConnection:
         self._receive = receive
         self._send = send
         self._connected = False
-        self._gone: WebSocketDisconnect | None = None
+        # (code, reason) once the peer is gone. Not the exception itself: its traceback would hold
+        # this connection's frames, and every connection would end as cyclic garbage for the collector.
+        self._gone: tuple[int, str] | None = None
         self._can_deny = "websocket.http.response" in (scope.get("extensions") or {})
 
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
@@ -39,28 +51,35 @@ class ASGIConnection:
 
     async def receive(self) -> str | bytes:
         if self._gone is not None:
-            raise WebSocketDisconnect(self._gone.code, self._gone.reason)
+            raise WebSocketDisconnect(*self._gone)
         try:
-            message = await self._receive()
+            event = await self._receive()
         except self.peer_gone_errors as exc:
             raise self._lost() from exc
-        kind = message["type"]
+        return self.message_of(event)
+
+    def message_of(self, event: Mapping[str, Any]) -> str | bytes:
+        """The message an ASGI receive ``event`` carries; a disconnect raises :class:`WebSocketDisconnect`."""
+        kind = event["type"]
         if kind == "websocket.receive":
-            text = message.get("text")
+            text = event.get("text")
             if text is not None:
                 return text  # type: ignore[no-any-return]
-            return message.get("bytes") or b""
+            return event.get("bytes") or b""
         if kind == "websocket.disconnect":
-            raise self._disconnected(message)
+            raise self._disconnected(event)
         raise RuntimeError(f"unexpected ASGI message {kind!r} on a WebSocket")
 
     async def send(self, data: str | bytes) -> None:
         if self._gone is not None:
-            raise WebSocketDisconnect(self._gone.code, self._gone.reason)
-        if type(data) is str:
-            await self._send_or_gone({"type": "websocket.send", "text": data})
-        else:
-            await self._send_or_gone({"type": "websocket.send", "bytes": data})
+            raise WebSocketDisconnect(*self._gone)
+        try:
+            if type(data) is str:
+                await self._send({"type": "websocket.send", "text": data})
+            else:
+                await self._send({"type": "websocket.send", "bytes": data})
+        except self.peer_gone_errors as exc:
+            raise self._lost() from exc
 
     async def close(self, code: int, reason: str) -> None:
         if self._gone is not None:
@@ -112,9 +131,9 @@ class ASGIConnection:
             raise self._lost() from exc
 
     def _disconnected(self, message: Any) -> WebSocketDisconnect:
-        self._gone = WebSocketDisconnect(message.get("code", CloseCode.NO_STATUS), message.get("reason") or "")
-        return self._gone
+        self._gone = (message.get("code", CloseCode.NO_STATUS), message.get("reason") or "")
+        return WebSocketDisconnect(*self._gone)
 
     def _lost(self) -> WebSocketDisconnect:
-        self._gone = WebSocketDisconnect(CloseCode.ABNORMAL, "")
-        return self._gone
+        self._gone = (CloseCode.ABNORMAL, "")
+        return WebSocketDisconnect(*self._gone)

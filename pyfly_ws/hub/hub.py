@@ -10,12 +10,10 @@ Members leave every room by themselves when their session ends.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
 import weakref
-from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +21,7 @@ import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 
+from ..tasks import spawn_system_task
 from .backend import Backend, HubUnavailableError
 from .memory import MemoryBackend
 
@@ -105,7 +104,7 @@ class Hub:
                 self._tasks = None
                 stopped.set()
 
-        _spawn_system_task(run)
+        spawn_system_task(run)
         await ready.wait()
         if failure:
             await stopped.wait()
@@ -201,7 +200,7 @@ class Hub:
         for member in list(members):
             if member is exclude:
                 continue
-            if member.post(data):
+            if member._deliver(data):
                 delivered += 1
             elif member.closed:
                 self._session_ended(member)  # closed, or too slow and being closed: leaves every room now
@@ -247,23 +246,6 @@ class Hub:
             await self._left(room)
         except Exception:
             logger.debug("could not tell the backend that a member left %r", room, exc_info=True)
-
-
-_system_tasks: set[asyncio.Task[None]] = set()
-
-
-def _spawn_system_task(func: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run ``func()`` in a task of its own, owned by no caller's task group (asyncio or trio)."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        import trio
-
-        trio.lowlevel.spawn_system_task(func)
-        return
-    task = loop.create_task(func())
-    _system_tasks.add(task)  # a strong reference until it ends
-    task.add_done_callback(_system_tasks.discard)
 
 
 def _check_room(room: object) -> None:

@@ -23,7 +23,8 @@ class Line:
         self.open.set()
 
     async def write(self, data: str | bytes) -> None:
-        await self.open.wait()
+        if not self.open.is_set():  # an open line takes the message without a wait, as a server's buffer does
+            await self.open.wait()
         self.written.append(data)
 
     def hold(self) -> None:
@@ -145,3 +146,71 @@ async def test_clear_releases_blocked_senders_and_stops_writing() -> None:
         line.open.set()
     assert box.closed and len(box) == 0
     assert line.written == ["a"]
+
+
+class Spawned:
+    """A ``spawn`` that runs each writer in a task group and remembers how many it started."""
+
+    def __init__(self, group: anyio.abc.TaskGroup) -> None:
+        self.group = group
+        self.count = 0
+
+    def __call__(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
+        self.count += 1
+        self.group.start_soon(func, *args)
+
+
+async def test_an_eager_post_to_an_idle_line_writes_at_once_without_a_task() -> None:
+    line = Line()
+    async with anyio.create_task_group() as group:
+        spawn = Spawned(group)
+        box, _ = outbox(line, spawn)
+        box.eager = True
+        for text in ("a", "b", "c"):
+            assert box.post(text, eager=True)
+            assert line.written[-1] == text  # written before post() returned
+        assert spawn.count == 0 and not box.writing and len(box) == 0
+
+
+async def test_an_eager_write_that_must_wait_is_finished_by_a_writer_then_the_queue_follows_in_order() -> None:
+    line = Line()
+    async with anyio.create_task_group() as group:
+        spawn = Spawned(group)
+        box, _ = outbox(line, spawn)
+        box.eager = True
+        line.hold()
+        assert box.post("first", eager=True)  # starts, then waits on the held line
+        assert box.writing and spawn.count == 1 and line.written == []
+        assert box.post("second", eager=True)  # the line is busy: it queues
+        assert box.post("third")
+        assert len(box) == 2
+        line.open.set()
+        await box.flush(5)
+    assert line.written == ["first", "second", "third"]
+    assert spawn.count == 1  # the writer that finished "first" wrote the rest too
+    assert not box.writing
+
+
+async def test_a_waiting_eager_write_is_cancelled_with_its_writer() -> None:
+    line = Line()
+    async with anyio.create_task_group() as group:
+        box, _ = outbox(line, Spawned(group))
+        box.eager = True
+        line.hold()
+        assert box.post("stuck", eager=True)
+        await anyio.wait_all_tasks_blocked()
+        group.cancel_scope.cancel()  # the session ended: its helpers are cancelled
+    assert line.written == [] and not box.writing
+
+
+async def test_without_eager_or_on_a_plain_post_every_message_goes_through_the_writer() -> None:
+    line = Line()
+    async with anyio.create_task_group() as group:
+        spawn = Spawned(group)
+        box, _ = outbox(line, spawn)
+        assert box.post("a", eager=True)  # box.eager is off (trio, or no event loop check): queued
+        assert line.written == [] and len(box) == 1
+        box.eager = True
+        assert box.post("b")  # a plain post always queues
+        await box.flush(5)
+    assert line.written == ["a", "b"] and spawn.count == 1

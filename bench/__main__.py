@@ -1,0 +1,68 @@
+"""Run the benchmarks: ``python -m bench [--quick | --smoke] [--servers ...] [--adapters ...] [--out DIR]``.
+
+Each figure is measured for every adapter's pyfly-ws endpoint, its framework's hand-written
+endpoint and a raw ASGI app, behind each server, interleaved, with the load from a separate
+process. The medians, the ratios and the budget go to ``DIR/results.{md,json,png}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from .report import write
+from .run import Plan, missing, run
+from .targets import ADAPTERS
+
+SMOKE = Plan(
+    servers=("uvicorn-sansio",),
+    clients=(10,),
+    sizes=(32,),
+    rounds=2,
+    window=0.1,
+    warmup=0.05,
+    idle_count=50,
+    broadcast_sessions=50,
+    broadcast_rounds=2,
+)
+"""A few seconds per adapter: proves every part still runs, measures nothing worth quoting."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="a few seconds on one server: does it still work")
+    parser.add_argument("--servers", nargs="+", help=f"default: {' '.join(Plan.servers)}")
+    parser.add_argument("--adapters", nargs="+", choices=ADAPTERS, help=f"default: {' '.join(ADAPTERS)}")
+    parser.add_argument(
+        "--rounds", type=int, help=f"windows per target for each echo or connect figure (default {Plan.rounds})"
+    )
+    parser.add_argument("--window", type=float, help=f"seconds each window measures (default {Plan.window})")
+    parser.add_argument("--no-redis", action="store_true", help="skip the broadcast over Redis")
+    parser.add_argument("--out", type=Path, default=Path(".bench"), help="where the results go (default .bench)")
+    args = parser.parse_args(argv)
+    plan = SMOKE if args.smoke else Plan()
+    changes = {
+        "servers": tuple(args.servers) if args.servers else None,
+        "adapters": tuple(args.adapters) if args.adapters else None,
+        "rounds": args.rounds,
+        "window": args.window,
+        "redis": False if args.no_redis else None,
+    }
+    plan = replace(plan, **{k: v for k, v in changes.items() if v is not None})
+    command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
+    started = time.monotonic()
+    results = run(plan, log=lambda line: print(f"[{time.monotonic() - started:6.0f} s] {line}", flush=True))
+    paths = write(results, args.out, command)
+    print(paths["markdown"].read_text())
+    print(f"written: {', '.join(str(p) for p in paths.values())} in {time.monotonic() - started:.0f} s")
+    gaps = missing(results)
+    if gaps:
+        sys.exit("figures missing from the results:\n  " + "\n  ".join(gaps))
+
+
+if __name__ == "__main__":
+    main()

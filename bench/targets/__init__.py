@@ -1,0 +1,42 @@
+"""The applications the benchmarks serve, one per *target*, chosen by ``BENCH_TARGET``.
+
+Every target serves the same two WebSocket endpoints:
+
+- ``/echo`` sends each text message back;
+- ``/room`` joins one shared room, says ``joined``, and a text ``go:X`` sends ``X`` to
+  everyone in the room.
+
+Targets: ``raw`` (a bare ASGI callable), ``pyfly-ADAPTER`` (a pyfly-ws controller on
+that adapter) and ``hand-FRAMEWORK`` (the same endpoints written by hand the way the
+framework's documentation shows). A server imports ``bench.serve:app``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+ADAPTERS = ("asgi", "starlette", "litestar", "quart")
+"""The adapters measured; each is compared with the hand-written endpoint of its framework."""
+
+HAND = {"asgi": "raw", "starlette": "hand-starlette", "litestar": "hand-litestar", "quart": "hand-quart"}
+"""Adapter -> the target its pyfly-ws endpoint is compared with (for ``asgi``, the raw ASGI app)."""
+
+TARGETS = ("raw", "pyfly-asgi", *(t for name in ADAPTERS[1:] for t in (HAND[name], f"pyfly-{name}")))
+"""Every target, in the order a run measures them: each pyfly-ws target right after its counterpart."""
+
+
+def build(target: str) -> Any:
+    """The ASGI application of ``target``; an unknown name raises ``ValueError`` listing the valid ones."""
+    if target == "raw":
+        from .raw import app
+
+        return app
+    kind, _, framework = target.partition("-")
+    if target not in TARGETS:
+        raise ValueError(f"unknown benchmark target {target!r}; choose one of: {', '.join(TARGETS)}")
+    if kind == "pyfly":
+        from .pyfly import build_app
+
+        return build_app(framework)
+    return importlib.import_module(f"{__name__}.{framework}").app

@@ -1,0 +1,42 @@
+"""The pyfly-ws target: one controller, served by whichever adapter the run names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyfly_ws import Container, WebSocketSession, create_app, rest_controller, websocket_mapping
+from pyfly_ws.hub import Hub
+
+
+@rest_controller
+class BenchController:
+    """``/echo`` and ``/room``, as a user of pyfly-ws would write them."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    @websocket_mapping("/echo")
+    async def echo(self, session: WebSocketSession) -> None:
+        await session.accept()
+        async for text in session.iter_text():
+            await session.send_text(text)
+
+    @websocket_mapping("/room")
+    async def room(self, session: WebSocketSession) -> None:
+        await session.accept()
+        await self.hub.join(session, "bench")
+        await session.send_text("joined")
+        async for text in session.iter_text():
+            if text.startswith("go:"):
+                await self.hub.publish("bench", text[3:])
+
+
+def build_app(adapter: str) -> Any:
+    """The controller on ``adapter``, with an in-memory hub, or one on Redis when ``BENCH_REDIS_URL`` is set."""
+    import os
+
+    hub = Hub(os.environ.get("BENCH_REDIS_URL") or None)
+    container = Container()
+    container.register_instance(hub)
+    container.register(BenchController)
+    return create_app(container, adapter=adapter, services=[hub])

@@ -1,0 +1,100 @@
+"""``Timekeeper``: one task per registry that enforces the time limits of all its sessions.
+
+The time limits are ``idle_timeout``, ``first_message_timeout`` and
+``send_timeout`` (the last is on by default). The timekeeper looks at every live
+session of its registry, asks each when it next needs a look
+(:meth:`Supervisor.due <pyfly_ws.supervisor.Supervisor.due>`), and sleeps until
+the earliest such time, but never longer than a quarter of the shortest limit
+among them: a write that starts while it sleeps is found at most that much late.
+Nothing on the message path sets a timer, and no session holds a task or a
+registration of its own for this: an accept only makes sure the task runs.
+Once it finds no live session with a time limit, the task waits :data:`LINGER`
+seconds for one and then ends; the next accept starts it again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import anyio
+
+from .tasks import current_loop, spawn_system_task
+
+if TYPE_CHECKING:
+    from .supervisor import Supervisor
+
+__all__ = ["LINGER", "MIN_NAP", "Timekeeper"]
+
+MIN_NAP = 0.01
+"""The shortest sleep between two looks, in seconds."""
+LINGER = 1.0
+"""Seconds the task waits, once no session has a time limit, before it ends."""
+
+
+class Timekeeper:
+    """Watches the time limits of the sessions ``live()`` yields, from a single task."""
+
+    __slots__ = ("_live", "_nap", "_wake", "_token")
+
+    def __init__(self, live: Callable[[], Iterable[Supervisor]]) -> None:
+        self._live = live
+        self._nap = math.inf
+        self._wake: anyio.Event | None = None
+        self._token: object | None = None  # the event loop the task runs on, while it runs
+
+    @property
+    def running(self) -> bool:
+        """Whether the task is running (on some event loop)."""
+        return self._token is not None
+
+    def watch(self, supervisor: Supervisor) -> None:
+        """``supervisor``'s session was accepted: make sure its time limits are looked at in time."""
+        limit = supervisor.shortest_limit
+        if limit == math.inf:
+            return
+        token = current_loop()
+        if self._token is not token:  # not running, or running on an event loop that is gone
+            self._token = token
+            self._nap = max(MIN_NAP, limit / 4)
+            spawn_system_task(self._run, token)
+        elif limit / 4 < self._nap:
+            self._nap = max(MIN_NAP, limit / 4)
+            self.poke()
+
+    def poke(self) -> None:
+        """Look again now (a session with a shorter limit than any before came)."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _run(self, token: object) -> None:
+        idle_since = time.monotonic()
+        try:
+            while self._token is token:
+                now = time.monotonic()
+                nap = math.inf
+                wake = math.inf
+                for supervisor in list(self._live()):
+                    if supervisor.shortest_limit == math.inf:
+                        continue
+                    nap = min(nap, supervisor.shortest_limit / 4)
+                    due = supervisor.due(now)
+                    if due is not None:
+                        wake = min(wake, due)
+                if nap == math.inf:
+                    if now - idle_since >= LINGER:
+                        break
+                    wake = idle_since + LINGER
+                else:
+                    idle_since = now
+                    self._nap = max(MIN_NAP, nap)
+                    wake = min(wake, now + self._nap)
+                self._wake = event = anyio.Event()
+                with anyio.move_on_after(max(MIN_NAP, wake - time.monotonic())):
+                    await event.wait()
+        finally:
+            if self._token is token:
+                self._token = None
+                self._wake = None
