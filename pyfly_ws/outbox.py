@@ -210,31 +210,20 @@ class Outbox:
         self.since = time.monotonic()
         self._writer_due = True
         assert self._spawn is not None  # post() checked
-        self._spawn(self._finish_write, rest)
+        self._spawn(self._drain, rest)
 
-    async def _finish_write(self, rest: Awaitable[Any]) -> None:
-        """The writer task for a write that started eagerly: finish it, then write what queued meanwhile."""
-        self._writer_due = False
-        try:
-            await rest
-        except WebSocketDisconnect:
-            self._queue.clear()
-        except Exception:
-            logger.warning("writing a posted message failed; dropping the queue", exc_info=True)
-            self._queue.clear()
-        finally:
-            self.writing = False
-            self._release()
-        if self._queue and not self.closed:
-            await self._drain()
+    async def _drain(self, begun: Awaitable[Any] | None = None) -> None:
+        """Write queued messages in order until the queue is empty (the writer task).
 
-    async def _drain(self) -> None:
-        """Write queued messages in order until the queue is empty (the writer task)."""
+        ``begun`` is the rest of a write that started eagerly: it is finished first.
+        """
         self._writer_due = False
-        if self.writing:
+        if self.writing and begun is None:
             return
         self.writing = True
         try:
+            if begun is not None:
+                await begun
             while self._queue and not self.closed:
                 data = self._queue.popleft()
                 self._release()
