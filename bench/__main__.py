@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m bench [--quick | --smoke] [--servers ...] [--adapters ...] [--out DIR]``.
+"""Run the benchmarks: ``python -m bench [--smoke] [--servers ...] [--adapters ...] [--out DIR]``.
 
 Each figure is measured for every adapter's pyfly-ws endpoint, its framework's hand-written
 endpoint and a raw ASGI app, behind each server, interleaved, with the load from a separate
@@ -8,14 +8,16 @@ process. The medians, the ratios and the budget go to ``DIR/results.{md,json,png
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from .report import write
-from .run import Plan, missing, run
+from .run import Plan, Results, missing, run
 from .targets import ADAPTERS
 
 SMOKE = Plan(
@@ -43,7 +45,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--window", type=float, help=f"seconds each window measures (default {Plan.window})")
     parser.add_argument("--no-redis", action="store_true", help="skip the broadcast over Redis")
     parser.add_argument("--out", type=Path, default=Path(".bench"), help="where the results go (default .bench)")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: write the tables and chart of a results.json again",
+    )
     args = parser.parse_args(argv)
+    if args.render is not None:
+        document = json.loads(args.render.read_text())
+        fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in document["plan"].items()}
+        plan = Plan(**fields)
+        paths = write(Results(plan, document["samples"]), args.out, document["command"])
+        print(f"written: {', '.join(str(p) for p in paths.values())}")
+        return
     plan = SMOKE if args.smoke else Plan()
     changes = {
         "servers": tuple(args.servers) if args.servers else None,

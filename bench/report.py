@@ -167,6 +167,36 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def matrix(rows: list[dict[str, Any]], metrics: tuple[str, ...] | None = None) -> str:
+    """The comparisons as a Markdown matrix: one line per adapter, figure and metric, one column per server.
+
+    A ratio (or, for memory, extra bytes per connection) outside the budget is in bold.
+    """
+    servers = list(dict.fromkeys(row["server"] for row in rows))
+    lines = [
+        f"| adapter | against | figure | {' | '.join(servers)} | budget |",
+        f"|---|---|---|{'---|' * len(servers)}---|",
+    ]
+    cells: dict[tuple[str, str, str, str], dict[str, str]] = {}
+    budgets: dict[tuple[str, str, str, str], str] = {}
+    for row in rows:
+        if metrics is not None and row["metric"] not in metrics:
+            continue
+        key = (row["adapter"], row["against"], row["figure"], row["metric"])
+        if row["way"] == "extra":
+            text, budgets[key] = f"{row['compare']:+,.0f} B", f"≤ {row['limit']:+,.0f} B"
+        else:
+            text = f"{row['compare']:.3f}"
+            budgets[key] = f"≥ {row['limit']:.2f}" if row["way"] == "higher" else f"≤ {row['limit']:.2f}"
+        cells.setdefault(key, {})[row["server"]] = text if row["within"] else f"**{text}**"
+    for key, by_server in cells.items():
+        adapter, against, figure, metric = key
+        label = figure if metric in ("rate", "bytes_per_connection", "median_ms") else f"{figure} {metric}"
+        values = " | ".join(by_server.get(server, "-") for server in servers)
+        lines.append(f"| {adapter} | {against} | {label} | {values} | {budgets[key]} |")
+    return "\n".join(lines)
+
+
 def write(results: Results, folder: Path, command: str) -> dict[str, Path]:
     """Write ``results.json``, ``results.md`` and ``results.png`` into ``folder``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -186,7 +216,11 @@ def write(results: Results, folder: Path, command: str) -> dict[str, Path]:
     within = sum(row["within"] for row in rows)
     heading = f"`{command}`: {within} of {len(rows)} comparisons within the budget.\n\n"
     versions_line = ", ".join(f"{name} {version}" for name, version in found.items())
-    paths["markdown"].write_text(f"{heading}{table(rows)}\n\nVersions: {versions_line}\n")
+    paths["markdown"].write_text(
+        f"{heading}Ratios pyfly-ws / counterpart (latency: lower is better; memory: extra bytes per idle "
+        f"connection):\n\n{matrix(rows)}\n\nEvery figure, as medians:\n\n{table(rows)}\n\n"
+        f"Versions: {versions_line}\n"
+    )
     from .chart import draw
 
     draw(rows, paths["png"], title=command)

@@ -131,7 +131,7 @@ class WebSocketSession:
         self._big = sys.maxsize if limits.max_message_size is None else limits.max_message_size // 4
         self._last_in = 0.0
         self._heard = False
-        self._tokens = limits.bucket_size
+        self._tokens = limits.bucket_size if limits.rate is not None else 0.0
         self._frame_due = False
         self._task_of = asyncio_task_getter()
         self._outbox.eager = self._task_of is not None  # asyncio: the hub's fan-out may write in its own task
