@@ -23,15 +23,26 @@ class ASGIConnection:
 
     The session reads and writes the ASGI events of an ``ASGIConnection``
     itself, without the extra call through :meth:`receive` and :meth:`send`
-    (one per message each way): it uses ``_receive``, ``_send``,
-    :meth:`message_of`, :attr:`peer_gone_errors` and ``_lost``, so a subclass
-    changes those, not :meth:`receive` and :meth:`send`, to change how messages go.
+    (one per message each way), using ``_receive``, ``_send``,
+    :attr:`peer_gone_errors` and ``_lost``. A subclass that overrides
+    :meth:`receive`, :meth:`send` or :meth:`message_of` is spoken to through
+    them instead (:attr:`direct_events` is then false), so no override is bypassed.
     """
 
     __slots__ = ("handshake", "_receive", "_send", "_connected", "_gone", "_can_deny")
 
     direct_events: ClassVar[bool] = True
     """The session reads and writes this connection's ASGI events itself (see above)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "direct_events" not in cls.__dict__:  # a subclass may still say so itself
+            cls.direct_events = (
+                cls.receive is ASGIConnection.receive
+                and cls.send is ASGIConnection.send
+                and cls.message_of is ASGIConnection.message_of
+            )
+
     peer_gone_errors: ClassVar[tuple[type[Exception], ...]] = (OSError,)
     """Exceptions from ``receive``/``send`` that mean the client is gone (ASGI servers raise an ``OSError``)."""
 

@@ -192,3 +192,25 @@ async def test_close_rejects_invalid_codes_and_reasons(code: int, reason: str | 
     with pytest.raises(ValueError, match=r"close code|at most 123 bytes"):
         await session.close(code, reason)
     assert conn.closed is None
+
+
+def test_an_asgi_connection_subclass_that_overrides_receive_or_send_is_not_bypassed() -> None:
+    """The session reads an ASGIConnection's events itself only while nobody changed how they are read."""
+    from pyfly_ws.asgi import ASGIConnection
+
+    class Plain(ASGIConnection):
+        pass
+
+    class Tweaked(ASGIConnection):
+        async def receive(self) -> str | bytes:
+            return await super().receive()
+
+    class Sending(ASGIConnection):
+        async def send(self, data: str | bytes) -> None:
+            await super().send(data)
+
+    class Insisting(Tweaked):
+        direct_events = True  # says itself that its override need not run per message
+
+    assert ASGIConnection.direct_events and Plain.direct_events and Insisting.direct_events
+    assert not Tweaked.direct_events and not Sending.direct_events

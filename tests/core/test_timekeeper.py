@@ -60,15 +60,14 @@ async def test_one_task_watches_many_sessions_and_ends_after_the_last_one() -> N
 
 async def test_idle_timeout_is_enforced_by_the_timekeeper_and_activity_keeps_a_session_open() -> None:
     app = create_app(Timed)
-    async with ASGIClient(app) as client:
-        async with client.connect("/idle") as busy, client.connect("/idle") as quiet:
-            for _ in range(6):  # 0.6 s of traffic, twice the idle timeout
-                await busy.send_text("ping")
-                assert await busy.receive_text() == "ping"
-                await anyio.sleep(0.1)
-            assert await quiet.wait_closed(2.0) == (1001, "idle for 0.3 s")
-            await busy.send_text("still here")
-            assert await busy.receive_text() == "still here"
+    async with ASGIClient(app) as client, client.connect("/idle") as busy, client.connect("/idle") as quiet:
+        for _ in range(6):  # 0.6 s of traffic, twice the idle timeout
+            await busy.send_text("ping")
+            assert await busy.receive_text() == "ping"
+            await anyio.sleep(0.1)
+        assert await quiet.wait_closed(2.0) == (1001, "idle for 0.3 s")
+        await busy.send_text("still here")
+        assert await busy.receive_text() == "still here"
 
 
 async def test_a_finished_session_leaves_no_garbage_for_the_cycle_collector() -> None:
