@@ -93,7 +93,7 @@ class Outbox:
             finally:
                 self.written()
             if self._queue:
-                await self._flush_later()
+                await self.flush_later()
             return
         if len(self._queue) >= self._limits.send_queue:
             refused = await self._make_room()
@@ -104,7 +104,7 @@ class Outbox:
             self._queue = deque()
         self._queue.append(data)
         if not self.writing:
-            await self._flush_later()
+            await self.flush_later()
 
     def post(self, data: str | bytes, *, eager: bool = False) -> bool:
         """Queue ``data`` without waiting; ``False`` if the session is being closed instead.
@@ -177,9 +177,6 @@ class Outbox:
 
     async def flush_later(self) -> None:
         """Have the writer send what queued up while the line was busy (or send it now, without a supervisor)."""
-        await self._flush_later()
-
-    async def _flush_later(self) -> None:
         if self._spawn is None:
             await self._drain()  # no supervisor to run a writer: the sender writes the backlog itself
         elif not self._writer_due:
