@@ -24,11 +24,13 @@ _NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 class LazyController:
     """Resolves one controller through its source on first use, exactly once."""
 
-    __slots__ = ("_resolve", "controller", "_instance", "_lock")
+    __slots__ = ("_resolve", "controller", "instance", "_instance", "_lock")
 
     def __init__(self, resolve: Any, controller: type) -> None:
         self._resolve = resolve
         self.controller = controller
+        self.instance: Any = None
+        """The controller instance once built, else ``None`` (then await :meth:`get`); read once per connection."""
         self._instance: Any = _UNSET
         self._lock: anyio.Lock | None = None
 
@@ -43,11 +45,6 @@ class LazyController:
         """Whether the controller was already built."""
         return self._instance is not _UNSET
 
-    @property
-    def instance(self) -> Any:
-        """The controller instance once built, else ``None`` (then await :meth:`get`)."""
-        return None if self._instance is _UNSET else self._instance
-
     async def get(self) -> Any:
         """The controller instance; the first callers wait while one of them builds it."""
         if self._instance is not _UNSET:
@@ -59,7 +56,7 @@ class LazyController:
                 instance = self._resolve(self.controller)
                 if isinstance(instance, Awaitable):
                     instance = await instance
-                self._instance = instance
+                self._instance = self.instance = instance
         return self._instance
 
 

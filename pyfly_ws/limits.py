@@ -18,6 +18,7 @@ specific level wins). ``None`` switches a limit off.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Literal, get_args
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "Overflow"]
@@ -42,7 +43,7 @@ _DEFAULTS: dict[str, Any] = {
 class Limits:
     """Resource limits of a session; fields not given inherit from the enclosing level."""
 
-    __slots__ = (*_DEFAULTS, "_given", "_shortest")
+    __slots__ = (*_DEFAULTS, "_given", "_shortest", "_timed", "_big", "_tokens")
 
     max_message_size: int | None
     """Largest message accepted from the client, in bytes (text counts its UTF-8 bytes): over it, close 1009."""
@@ -63,6 +64,9 @@ class Limits:
 
     _given: frozenset[str]
     _shortest: float
+    _timed: bool
+    _big: int
+    _tokens: float
 
     def __init__(
         self,
@@ -100,6 +104,12 @@ class Limits:
         object.__setattr__(self, "_given", given)
         timed = (values["idle_timeout"], values["first_message_timeout"], values["send_timeout"])
         object.__setattr__(self, "_shortest", min((t for t in timed if t is not None), default=math.inf))
+        # What every session under these limits starts from, worked out once rather than per session:
+        # whether a message's time is needed, the length above which a message is measured, the bucket.
+        object.__setattr__(self, "_timed", values["rate"] is not None or timed[0] is not None or timed[1] is not None)
+        size = values["max_message_size"]
+        object.__setattr__(self, "_big", sys.maxsize if size is None else size // 4)
+        object.__setattr__(self, "_tokens", self.bucket_size if values["rate"] is not None else 0.0)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Limits are immutable; make a new one")

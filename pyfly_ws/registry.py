@@ -183,14 +183,13 @@ class SessionRegistry:
         return len(live)
 
     def _enter(self, supervisor: Supervisor) -> None:
-        self._live.setdefault(supervisor.endpoint.path, set()).add(supervisor)
+        group = self._live.get(supervisor.endpoint.path)
+        if group is None:  # a group stays once made: one per endpoint at most
+            group = self._live[supervisor.endpoint.path] = set()
+        group.add(supervisor)
 
     def _leave(self, supervisor: Supervisor) -> None:
-        group = self._live.get(supervisor.endpoint.path)
-        if group is not None:
-            group.discard(supervisor)
-            if not group:
-                del self._live[supervisor.endpoint.path]
+        self._live[supervisor.endpoint.path].discard(supervisor)
 
     def _supervisors(self) -> Iterator[Supervisor]:
         for group in self._live.values():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from enum import Enum
@@ -124,21 +123,19 @@ class WebSocketSession:
         self._outbox = Outbox(connection.send, self._overflow, limits, spawn)
         # An ASGIConnection's events are read and written here directly (see its docstring).
         self._asgi: ASGIConnection | None = connection if getattr(connection, "direct_events", False) else None  # type: ignore[assignment]
-        self._timed = (  # limits that need the time of each message
-            limits.rate is not None or limits.idle_timeout is not None or limits.first_message_timeout is not None
-        )
+        self._timed = limits._timed  # limits that need the time of each message
         # Messages longer than this many characters or bytes may be over max_message_size: measure them.
-        self._big = sys.maxsize if limits.max_message_size is None else limits.max_message_size // 4
+        self._big = limits._big
         self._last_in = 0.0
         self._heard = False
-        self._tokens = limits.bucket_size if limits.rate is not None else 0.0
+        self._tokens = limits._tokens
         self._frame_due = False
         self._task_of = asyncio_task_getter()
         self._outbox.eager = self._task_of is not None  # asyncio: the hub's fan-out may write in its own task
         self._receiver: asyncio.Task[Any] | None = None
         self._withdrawn = False
         self._resume: anyio.Event | None = None
-        self._finalizers: list[Callable[[], None]] = []
+        self._finalizers: list[Callable[[], None]] | None = None  # made by the first _at_finish()
 
     def __repr__(self) -> str:
         return f"<WebSocketSession {self.path} {self._state.value}>"
@@ -401,9 +398,15 @@ class WebSocketSession:
                         event = await asgi._receive()
                     except asgi.peer_gone_errors as exc:
                         raise asgi._lost() from exc
-                    if event["type"] == "websocket.receive":
+                    kind_of_event = event["type"]
+                    if kind_of_event == "websocket.receive":
                         text: str | None = event.get("text")
                         message = text if text is not None else (event.get("bytes") or b"")
+                    elif stop and kind_of_event == "websocket.disconnect":
+                        # The end of an iteration: no WebSocketDisconnect is made only to be caught.
+                        asgi._gone = (event.get("code", CloseCode.NO_STATUS), event.get("reason") or "")
+                        self._peer_left(*asgi._gone)
+                        raise StopAsyncIteration
                     else:
                         message = asgi.message_of(event)
             except asyncio.CancelledError:
@@ -575,18 +578,27 @@ class WebSocketSession:
         the session is freed by reference counting, without the cycle collector.
         """
         self._outbox.detach()
-        finalizers, self._finalizers = self._finalizers, []
-        for finalize in finalizers:
+        finalizers, self._finalizers = self._finalizers, None
+        for finalize in finalizers or ():
             try:
                 finalize()
             except Exception:
                 logger.warning("a finalizer of %s raised", self.path, exc_info=True)
 
+    def _at_finish(self, finalize: Callable[[], None]) -> None:
+        """Call ``finalize`` once the handler is done (the hub's leaving)."""
+        if self._finalizers is None:
+            self._finalizers = []
+        self._finalizers.append(finalize)
+
     def _mark_peer_gone(self, exc: WebSocketDisconnect) -> None:
+        self._peer_left(exc.code, exc.reason)
+
+    def _peer_left(self, code: int, reason: str) -> None:
         self._frame_due = False
         if self._state is not SessionState.CLOSED:
-            self._close_code = exc.code
-            self._close_reason = exc.reason
+            self._close_code = code
+            self._close_reason = reason
             self._state = SessionState.CLOSED
         self._peer_gone = True
 

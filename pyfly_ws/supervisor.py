@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .close_codes import CloseCode
-from .tasks import spawn_system_task
+from .tasks import asyncio_task_getter, spawn_system_task
 
 if TYPE_CHECKING:
     from .endpoint import Endpoint
@@ -104,10 +104,8 @@ class Supervisor:
         microseconds and a few hundred bytes per connection); on trio, an
         anyio cancel scope.
         """
-        try:
-            self._scope = asyncio.current_task()
-        except RuntimeError:
-            self._scope = None
+        task_of = self.session._task_of if self.session is not None else asyncio_task_getter()
+        self._scope = task_of() if task_of is not None else None
         if self._scope is None:
             self._scope = anyio.CancelScope().__enter__()
         return self

@@ -12,6 +12,8 @@ from .connection import ASGIConnection
 
 __all__ = ["PyflyASGIApp"]
 
+_NO_PARAMS: dict[str, str] = {}
+
 Hook = Callable[[], Awaitable[None] | None]
 
 
@@ -38,6 +40,17 @@ class PyflyASGIApp:
         on_shutdown: Sequence[Hook] = (),
     ) -> None:
         self.endpoints = tuple(endpoints)
+        # Paths without parameters, looked up before any pattern is tried: the endpoint the scan
+        # would find first (one with parameters listed earlier may match the same path, and wins).
+        self._exact: dict[str, Endpoint] = {}
+        for index, endpoint in enumerate(self.endpoints):
+            path = endpoint.template.path
+            if (
+                not endpoint.template.params
+                and endpoint.template.match_raw(path) == {}
+                and all(earlier.template.match_raw(path) is None for earlier in self.endpoints[:index])
+            ):
+                self._exact.setdefault(path, endpoint)
         self.fallback = fallback
         self.on_startup = tuple(on_startup)
         self.on_shutdown = tuple(on_shutdown)
@@ -55,6 +68,9 @@ class PyflyASGIApp:
         endpoint then converts the parameters and refuses values that do not
         fit their types, so a mismatch is refused the same way on every adapter.
         """
+        exact = self._exact.get(path)
+        if exact is not None:
+            return exact, {}
         for endpoint in self.endpoints:
             params = endpoint.template.match_raw(path)
             if params is not None:
@@ -64,6 +80,10 @@ class PyflyASGIApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "websocket":
+            exact = self._exact.get(scope["path"])
+            if exact is not None:
+                await exact.serve(self.connection_class(scope, receive, send), _NO_PARAMS)
+                return
             found = self.match(scope["path"])
             if found is not None:
                 await found[0].serve(self.connection_class(scope, receive, send), found[1])

@@ -57,8 +57,12 @@ class ASGIConnection:
         self._can_deny = "websocket.http.response" in (scope.get("extensions") or {})
 
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
-        await self._await_connect()
-        await self._send_or_gone({"type": "websocket.accept", "subprotocol": subprotocol, "headers": list(headers)})
+        if not self._connected:
+            await self._await_connect()
+        try:
+            await self._send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": list(headers)})
+        except self.peer_gone_errors as exc:
+            raise self._lost() from exc
 
     async def receive(self) -> str | bytes:
         if self._gone is not None:

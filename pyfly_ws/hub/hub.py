@@ -136,7 +136,7 @@ class Hub:
         rooms = self._joined.get(session)
         if rooms is None:
             rooms = self._joined[session] = set()
-            session._finalizers.append(lambda: self._session_ended(session))
+            session._at_finish(lambda: self._session_ended(session))
         if room in rooms:
             return
         rooms.add(room)
