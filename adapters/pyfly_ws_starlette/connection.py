@@ -2,45 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from starlette.types import Receive, Send
 from starlette.websockets import WebSocket, WebSocketState
 from starlette.websockets import WebSocketDisconnect as StarletteDisconnect
 
-from pyfly_ws import CloseCode, Handshake, WebSocketDisconnect
+from pyfly_ws.asgi import ASGIConnection
 from pyfly_ws.connection import RawHeaders
 
 __all__ = ["StarletteConnection"]
 
-_ABNORMAL = int(CloseCode.ABNORMAL)
-_NO_STATUS = int(CloseCode.NO_STATUS)
 
-
-class StarletteConnection:
+class StarletteConnection(ASGIConnection):
     """One Starlette (or FastAPI) ``WebSocket``, presented to the pyfly-ws core.
 
     The handshake and the close go through the native socket, so Starlette
-    knows the socket was accepted and closed. Messages go through the ASGI
-    ``receive`` and ``send`` when the route hands them over (the routes of this
-    package do: one call each way, as in a hand-written endpoint), else through
-    the socket's own. Whatever way the framework or the server reports a
-    vanished peer (an ``OSError`` from the server, Starlette's
-    ``WebSocketDisconnect``, or the ``RuntimeError`` Starlette raises on a
-    disconnected socket) becomes :class:`pyfly_ws.WebSocketDisconnect`.
+    knows the socket was accepted and closed. Messages are ASGI events read
+    and written as the reference :class:`~pyfly_ws.asgi.ASGIConnection` does,
+    through the ASGI ``receive`` and ``send`` when the route hands them over
+    (the routes of this package do: one call each way, as in a hand-written
+    endpoint), else through the socket's own. Whatever way the framework or
+    the server reports a vanished peer (an ``OSError`` from the server,
+    Starlette's ``WebSocketDisconnect``, or the ``RuntimeError`` Starlette
+    raises on a socket closed already) becomes :class:`pyfly_ws.WebSocketDisconnect`.
     """
 
-    __slots__ = ("handshake", "websocket", "_receive", "_send", "_gone")
+    __slots__ = ("websocket",)
 
-    handshake: Handshake
-    """The facts of the opening handshake, read once from the ASGI scope."""
+    peer_gone_errors: ClassVar[tuple[type[Exception], ...]] = (OSError, StarletteDisconnect)
+    """The server's ``OSError``, and the exception Starlette's socket raises for a vanished peer."""
+
     websocket: WebSocket
     """The native Starlette socket, for code that needs the framework (e.g. ``websocket.app``)."""
 
     def __init__(self, websocket: WebSocket, receive: Receive | None = None, send: Send | None = None) -> None:
-        self.handshake = Handshake.from_scope(websocket.scope)
         self.websocket = websocket
-        self._receive = receive or websocket.receive
-        self._send = send or websocket.send
-        self._gone: tuple[int, str] | None = None  # (code, reason) once the peer is known to be gone
+        super().__init__(websocket.scope, receive or websocket.receive, send or self._send_through_socket)
 
     def __repr__(self) -> str:
         return f"<StarletteConnection {self.handshake.path} {'gone' if self._gone else 'open'}>"
@@ -49,39 +47,8 @@ class StarletteConnection:
         """Complete the handshake with ``subprotocol`` and the extra raw ``headers``."""
         try:
             await self.websocket.accept(subprotocol, headers)
-        except (OSError, StarletteDisconnect) as exc:
-            raise self._lost(_ABNORMAL, "") from exc
-
-    async def receive(self) -> str | bytes:
-        """The next message: ``str`` for text, ``bytes`` for binary; raises once the peer is gone."""
-        if self._gone is not None:
-            raise WebSocketDisconnect(*self._gone)
-        message = await self._receive()
-        if message["type"] == "websocket.receive":
-            text = message.get("text")
-            if text is not None:
-                return text  # type: ignore[no-any-return]
-            return message.get("bytes") or b""
-        # Starlette lets only "websocket.receive" and "websocket.disconnect" through.
-        raise self._lost(message.get("code", _NO_STATUS), message.get("reason") or "")
-
-    async def send(self, data: str | bytes) -> None:
-        """Send a text frame for ``str``, a binary frame for ``bytes``; raises if the peer is gone."""
-        if self._gone is not None:
-            raise WebSocketDisconnect(*self._gone)
-        try:
-            if type(data) is str:
-                await self._send({"type": "websocket.send", "text": data})
-            else:
-                await self._send({"type": "websocket.send", "bytes": data})
-        except StarletteDisconnect as exc:
-            raise self._lost(exc.code or _ABNORMAL, exc.reason or "") from exc
-        except OSError as exc:  # recent Starlette converts this itself; kept for older releases
-            raise self._lost(_ABNORMAL, "") from exc
-        except RuntimeError as exc:
-            if self.websocket.application_state is not WebSocketState.DISCONNECTED:
-                raise
-            raise self._lost(_ABNORMAL, "the WebSocket was already closed") from exc
+        except self.peer_gone_errors as exc:
+            raise self._lost() from exc
 
     async def deny(self, status: int, reason: str) -> None:
         """Refuse the handshake with an HTTP ``status`` where the server supports denial responses, else 403."""
@@ -93,8 +60,8 @@ class StarletteConnection:
         try:
             await self.websocket.send({"type": "websocket.http.response.start", "status": status, "headers": headers})
             await self.websocket.send({"type": "websocket.http.response.body", "body": body})
-        except (OSError, StarletteDisconnect) as exc:
-            raise self._lost(_ABNORMAL, "") from exc
+        except self.peer_gone_errors as exc:
+            raise self._lost() from exc
 
     async def close(self, code: int, reason: str) -> None:
         """Close with ``code`` and ``reason`` (before accept: refuse, HTTP 403); quiet if the peer is gone."""
@@ -109,10 +76,14 @@ class StarletteConnection:
         )
         try:
             await self.websocket.send(message)
-        except (OSError, StarletteDisconnect):
-            self._gone = (_ABNORMAL, "")
+        except self.peer_gone_errors:
+            self._lost()
 
-    def _lost(self, code: int, reason: str) -> WebSocketDisconnect:
-        """Remember that the peer is gone, and the error that says so."""
-        self._gone = (int(code), reason)
-        return WebSocketDisconnect(code, reason)
+    async def _send_through_socket(self, message: Any) -> None:
+        """The socket's own ``send``, with the ``RuntimeError`` for a socket closed already made a lost peer."""
+        try:
+            await self.websocket.send(message)
+        except RuntimeError as exc:
+            if self.websocket.application_state is not WebSocketState.DISCONNECTED:
+                raise
+            raise ConnectionError("the WebSocket was already closed") from exc
