@@ -26,7 +26,7 @@ from .connection import Connection
 from .datastructures import Headers, QueryParams
 from .exceptions import ProtocolCloseError, WebSocketDisconnect
 from .guards import HandshakeView, Reject, origin_allowed
-from .session import SessionState, WebSocketSession
+from .session import _CLOSED, WebSocketSession
 from .supervisor import CLOSE_GRACE, Supervisor
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
             except Exception as exc:
                 await _handler_failed(endpoint, session, exc)
             else:
-                if session._state is not SessionState.CLOSED or session._frame_due:
+                if session._state is not _CLOSED or session._frame_due:
                     code = CloseCode.NORMAL if session._was_accepted else CloseCode.POLICY_VIOLATION
                     await _close_session(session, code, "")
         if session._frame_due:  # the handler was cut before the close frame could go out

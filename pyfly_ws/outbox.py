@@ -16,7 +16,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 
@@ -28,9 +28,23 @@ __all__ = ["Outbox"]
 
 logger = logging.getLogger("pyfly_ws")
 
-Write = Callable[[str | bytes], Awaitable[None]]
 Fail = Callable[[str], None]
-Spawn = Callable[..., Any]
+
+
+class Line(Protocol):
+    """Where an outbox writes: a :class:`~pyfly_ws.Connection` (only its ``send`` is used)."""
+
+    def send(self, data: str | bytes, /) -> Awaitable[None]:
+        """Write one message."""
+        ...
+
+
+class Spawner(Protocol):
+    """Who runs the outbox's writer beside the handler: the session's :class:`~pyfly_ws.supervisor.Supervisor`."""
+
+    def spawn(self, func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> None:
+        """Start ``func(*args)`` in a task of its own."""
+        ...
 
 
 def _ignore(reason: str) -> None:
@@ -46,9 +60,9 @@ class Outbox:
     """Messages on their way to one client, in the order they were sent."""
 
     __slots__ = (
-        "_write",
+        "_line",
         "_fail",
-        "_spawn",
+        "_spawner",
         "_queue",
         "_limits",
         "_room",
@@ -60,10 +74,12 @@ class Outbox:
         "eager",
     )
 
-    def __init__(self, write: Write, fail: Fail, limits: Limits, spawn: Spawn | None) -> None:
-        self._write = write
+    def __init__(self, line: Line, fail: Fail, limits: Limits, spawner: Spawner | None) -> None:
+        # The line and the spawner themselves, not their bound methods: an outbox per session
+        # would otherwise hold two more small objects for as long as the session is open.
+        self._line = line
         self._fail = fail
-        self._spawn = spawn
+        self._spawner = spawner
         self._limits = limits
         self._queue: deque[str | bytes] = _NO_QUEUE  # a real deque from the first message that waits
         self._room: anyio.Event | None = None
@@ -89,7 +105,7 @@ class Outbox:
             self.writing = True
             self.since = _monotonic()
             try:
-                await self._write(data)
+                await self._line.send(data)
             finally:
                 self.written()
             if self._queue:
@@ -113,7 +129,7 @@ class Outbox:
         ``block`` or ``close`` the client is too slow, and the session is closed with 1013.
         With ``eager`` (and :attr:`eager`), an idle line is written to at once instead.
         """
-        if self._spawn is None:
+        if self._spawner is None:
             raise RuntimeError("post() needs a session served by pyfly-ws (one with a supervisor)")
         if eager and self.eager and not self.writing and not self._queue and not self._writer_due:
             self._write_eagerly(data)
@@ -128,7 +144,7 @@ class Outbox:
         self._queue.append(data)
         if not self.writing and not self._writer_due:
             self._writer_due = True
-            self._spawn(self._drain)
+            self._spawner.spawn(self._drain)
         return True
 
     async def flush(self, within: float | None) -> None:
@@ -177,11 +193,11 @@ class Outbox:
 
     async def flush_later(self) -> None:
         """Have the writer send what queued up while the line was busy (or send it now, without a supervisor)."""
-        if self._spawn is None:
+        if self._spawner is None:
             await self._drain()  # no supervisor to run a writer: the sender writes the backlog itself
         elif not self._writer_due:
             self._writer_due = True
-            self._spawn(self._drain)
+            self._spawner.spawn(self._drain)
 
     def _write_eagerly(self, data: str | bytes) -> None:
         """Run a write now, in the caller's task, up to its first wait; one that must wait goes on in a writer task.
@@ -190,7 +206,7 @@ class Outbox:
         once), so a fan-out to a thousand idle members starts no task at all,
         while a member whose client reads slowly still holds up no one.
         """
-        write = self._write(data)
+        write = self._line.send(data)
         rest: Awaitable[Any] = write
         if isinstance(write, Coroutine):
             try:
@@ -206,8 +222,8 @@ class Outbox:
         self.writing = True
         self.since = time.monotonic()
         self._writer_due = True
-        assert self._spawn is not None  # post() checked
-        self._spawn(self._drain, rest)
+        assert self._spawner is not None  # post() checked
+        self._spawner.spawn(self._drain, rest)
 
     async def _drain(self, begun: Awaitable[Any] | None = None) -> None:
         """Write queued messages in order until the queue is empty (the writer task).
@@ -225,7 +241,7 @@ class Outbox:
                 data = self._queue.popleft()
                 self._release()
                 self.since = time.monotonic()
-                await self._write(data)
+                await self._line.send(data)
         except WebSocketDisconnect:
             self._queue.clear()
         except Exception:

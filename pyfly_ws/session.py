@@ -58,7 +58,12 @@ class SessionState(Enum):
     """Closed by the server, refused before accept, or left by the peer."""
 
 
-_ACCEPTED = SessionState.ACCEPTED  # read on every message: a module global is the cheapest lookup
+# The states as module globals: read on every message and connection, and a global is the cheapest
+# lookup (an Enum member through its class costs five times as much on Python 3.11).
+_CONNECTING = SessionState.CONNECTING
+_ACCEPTED = SessionState.ACCEPTED
+_CLOSED = SessionState.CLOSED
+_NO_STATUS = CloseCode.NO_STATUS
 _monotonic = time.monotonic
 
 
@@ -109,7 +114,7 @@ class WebSocketSession:
         self._connection = connection
         self._handshake = connection.handshake
         self._path_params = dict(path_params) if path_params else _NO_PARAMS
-        self._state = SessionState.CONNECTING
+        self._state = _CONNECTING
         self._close_code: int | None = None
         self._close_reason = ""
         self._peer_gone = False
@@ -119,8 +124,7 @@ class WebSocketSession:
         self._user_state: dict[str, Any] | None = None  # made when first asked for
         self._limits = limits
         self._supervisor = supervisor
-        spawn = supervisor.spawn if supervisor is not None else None
-        self._outbox = Outbox(connection.send, self._overflow, limits, spawn)
+        self._outbox = Outbox(connection, self._overflow, limits, supervisor)
         # An ASGIConnection's events are read and written here directly (see its docstring).
         self._asgi: ASGIConnection | None = connection if getattr(connection, "direct_events", False) else None  # type: ignore[assignment]
         self._timed = limits._timed  # limits that need the time of each message
@@ -198,7 +202,7 @@ class WebSocketSession:
     @property
     def closed(self) -> bool:
         """Whether the session is closed, by either side or by refusal."""
-        return self._state is SessionState.CLOSED
+        return self._state is _CLOSED
 
     @property
     def close_code(self) -> int | None:
@@ -238,7 +242,7 @@ class WebSocketSession:
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ) -> None:
         """Accept the handshake, optionally choosing one of the requested subprotocols."""
-        if self._state is not SessionState.CONNECTING:
+        if self._state is not _CONNECTING:
             raise WebSocketStateError(f"accept() needs a connecting session, this one is {self._state.value}")
         if subprotocol is not None and subprotocol not in self._handshake.subprotocols:
             offered = ", ".join(self._handshake.subprotocols) or "none"
@@ -249,7 +253,7 @@ class WebSocketSession:
         except WebSocketDisconnect as exc:
             self._mark_peer_gone(exc)
             raise
-        self._state = SessionState.ACCEPTED
+        self._state = _ACCEPTED
         self._was_accepted = True
         self._last_in = time.monotonic()
         if self._supervisor is not None:
@@ -318,7 +322,7 @@ class WebSocketSession:
         if not isinstance(data, str | bytes):
             raise TypeError(f"post() takes str or bytes, got {type(data).__name__}")
         if self._state is not _ACCEPTED:
-            if self._state is SessionState.CONNECTING:
+            if self._state is _CONNECTING:
                 raise WebSocketStateError("cannot post before accept(): call `await session.accept()` first")
             return False
         return self._outbox.post(data)
@@ -404,7 +408,7 @@ class WebSocketSession:
                         message = text if text is not None else (event.get("bytes") or b"")
                     elif stop and kind_of_event == "websocket.disconnect":
                         # The end of an iteration: no WebSocketDisconnect is made only to be caught.
-                        asgi._gone = (event.get("code", CloseCode.NO_STATUS), event.get("reason") or "")
+                        asgi._gone = (event.get("code", _NO_STATUS), event.get("reason") or "")
                         self._peer_left(*asgi._gone)
                         raise StopAsyncIteration
                     else:
@@ -472,9 +476,9 @@ class WebSocketSession:
         reason = reason or ""
         if len(reason.encode("utf-8")) > _MAX_REASON_BYTES:
             raise ValueError(f"a close reason is at most {_MAX_REASON_BYTES} bytes of UTF-8")
-        if self._state is SessionState.CLOSED:
+        if self._state is _CLOSED:
             return
-        if self._state is SessionState.ACCEPTED and (self._outbox.writing or len(self._outbox)):
+        if self._state is _ACCEPTED and (self._outbox.writing or len(self._outbox)):
             await self._outbox.flush(self._limits.send_timeout)
             if self.closed:
                 return
@@ -484,14 +488,14 @@ class WebSocketSession:
 
     async def _shut(self, code: int, reason: str) -> None:
         """Close now: drop anything still queued, then send the close frame."""
-        if self._state is SessionState.CLOSED:
+        if self._state is _CLOSED:
             return
         self._mark_closed(code, reason)
         await self._send_close_frame()
 
     def _mark_closed(self, code: int, reason: str) -> None:
         """Closed from the server side: nothing more goes out but the close frame, which is now due."""
-        self._state = SessionState.CLOSED
+        self._state = _CLOSED
         self._close_code = code
         self._close_reason = reason
         self._frame_due = True
@@ -596,14 +600,14 @@ class WebSocketSession:
 
     def _peer_left(self, code: int, reason: str) -> None:
         self._frame_due = False
-        if self._state is not SessionState.CLOSED:
+        if self._state is not _CLOSED:
             self._close_code = code
             self._close_reason = reason
-            self._state = SessionState.CLOSED
+            self._state = _CLOSED
         self._peer_gone = True
 
     def _refuse(self, operation: str) -> None:
-        if self._state is SessionState.CONNECTING:
+        if self._state is _CONNECTING:
             raise WebSocketStateError(f"cannot {operation} before accept(): call `await session.accept()` first")
         code = CloseCode.NO_STATUS if self._close_code is None else self._close_code
         if self._peer_gone and operation == "receive":

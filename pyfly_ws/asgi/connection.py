@@ -29,7 +29,7 @@ class ASGIConnection:
     them instead (:attr:`direct_events` is then false), so no override is bypassed.
     """
 
-    __slots__ = ("handshake", "_receive", "_send", "_connected", "_gone", "_can_deny")
+    __slots__ = ("handshake", "_receive", "_send", "_connected", "_gone", "_scope")
 
     direct_events: ClassVar[bool] = True
     """The session reads and writes this connection's ASGI events itself (see above)."""
@@ -54,7 +54,7 @@ class ASGIConnection:
         # (code, reason) once the peer is gone. Not the exception itself: its traceback would hold
         # this connection's frames, and every connection would end as cyclic garbage for the collector.
         self._gone: tuple[int, str] | None = None
-        self._can_deny = "websocket.http.response" in (scope.get("extensions") or {})
+        self._scope = scope
 
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
         if not self._connected:
@@ -118,7 +118,7 @@ class ASGIConnection:
         Servers without the ASGI denial extension get a close before accept,
         which they answer with 403.
         """
-        if not self._can_deny:
+        if "websocket.http.response" not in (self._scope.get("extensions") or {}):
             await self.close(1008, "")
             return
         body = reason.encode("utf-8")

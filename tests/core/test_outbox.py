@@ -22,7 +22,7 @@ class Line:
         self.open = anyio.Event()
         self.open.set()
 
-    async def write(self, data: str | bytes) -> None:
+    async def send(self, data: str | bytes) -> None:
         if not self.open.is_set():  # an open line takes the message without a wait, as a server's buffer does
             await self.open.wait()
         self.written.append(data)
@@ -31,9 +31,19 @@ class Line:
         self.open = anyio.Event()
 
 
+class Spawner:
+    """Runs the outbox's writers through ``spawn`` (a task group's ``start_soon``, or a recorder)."""
+
+    def __init__(self, spawn: Callable[..., Any]) -> None:
+        self._spawn = spawn
+
+    def spawn(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
+        self._spawn(func, *args)
+
+
 def outbox(line: Line, spawn: Callable[..., Any] | None, **limits: Any) -> tuple[Outbox, list[str]]:
     failures: list[str] = []
-    return Outbox(line.write, failures.append, Limits(**limits), spawn), failures
+    return Outbox(line, failures.append, Limits(**limits), Spawner(spawn) if spawn else None), failures
 
 
 async def test_writes_at_once_when_nothing_is_in_flight() -> None:
