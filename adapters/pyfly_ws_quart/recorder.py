@@ -36,56 +36,68 @@ class DisconnectRecorder(ASGIWebsocketConnection):
         scope = cast("dict[str, Any]", self.scope)
         scope[RECORD_KEY] = record
         scope.setdefault("scheme", "ws")  # optional in ASGI (daphne leaves it out), required by Quart
+        relay = _Relay(receive, send, record)
+        await super().__call__(relay.receive, relay.send)
 
-        receiving: list[asyncio.Task[Any]] = []  # the task waiting in the server's receive, if one is
-        withdrawn: list[asyncio.Task[Any]] = []  # that task, once send_complete() cancelled its receive
-        closed: list[asyncio.Event] = []  # set once a close withdrew a receive (made only then: an Event is big)
 
-        async def receive_from_server() -> ASGIReceiveEvent:
-            # Quart always keeps a receive in flight. Granian does not send a close frame while one
-            # is, so send_complete() withdraws it (cancels the receiving task there) before a close.
-            while True:
-                task = asyncio.current_task()
-                assert task is not None
-                receiving.append(task)
-                try:
-                    return await receive()
-                except asyncio.CancelledError:
-                    if task not in withdrawn or task.uncancel() > 0:
-                        raise
-                    withdrawn.remove(task)
-                finally:
-                    receiving.remove(task)
-                await closed[0].wait()  # withdrawn for a close: receive again once it is sent
+class _Relay:
+    """The server's ``receive`` and ``send`` as Quart gets them: a disconnect is recorded, a close waits for no receive.
 
-        async def receive_and_record() -> ASGIReceiveEvent:
-            event = await receive_from_server()
-            if event["type"] == "websocket.disconnect":
-                record.append(dict(event))
-            elif event.get("bytes") == b"":
-                # Quart queues ``event["bytes"] or event["text"]``: an empty binary
-                # frame would become ``None`` or a KeyError. Make it come out as b"".
-                return cast("ASGIReceiveEvent", {"type": "websocket.receive", "bytes": b"", "text": b""})
-            return event
+    One small object per connection rather than closures: these live as long as the connection.
+    """
 
-        async def send_complete(event: Any) -> None:
-            if event["type"] == "websocket.close":
-                if not closed:
-                    closed.append(asyncio.Event())
-                for task in receiving:
-                    if task not in withdrawn:
-                        withdrawn.append(task)
-                        task.cancel()
-                if withdrawn:
-                    await asyncio.sleep(0)  # the receive is withdrawn before the close goes out
-                try:
-                    await send(event)
-                finally:
-                    closed[0].set()
-                return
-            await send(event)
+    __slots__ = ("_receive", "_send", "_record", "_receiving", "_withdrawn", "_closed")
 
-        await super().__call__(receive_and_record, send_complete)
+    def __init__(self, receive: ASGIReceiveCallable, send: ASGISendCallable, record: list[dict[str, Any]]) -> None:
+        self._receive = receive
+        self._send = send
+        self._record = record
+        self._receiving: list[asyncio.Task[Any]] = []  # the task waiting in the server's receive, if one is
+        self._withdrawn: list[asyncio.Task[Any]] = []  # that task, once send() cancelled its receive for a close
+        self._closed: asyncio.Event | None = None  # set once a close withdrew a receive (made only then)
+
+    async def receive(self) -> ASGIReceiveEvent:
+        # Quart always keeps a receive in flight. Granian does not send a close frame while one
+        # is, so send() withdraws it (cancels the receiving task here) before a close.
+        while True:
+            task = asyncio.current_task()
+            assert task is not None
+            self._receiving.append(task)
+            try:
+                event = await self._receive()
+                break
+            except asyncio.CancelledError:
+                if task not in self._withdrawn or task.uncancel() > 0:
+                    raise
+                self._withdrawn.remove(task)
+            finally:
+                self._receiving.remove(task)
+            assert self._closed is not None
+            await self._closed.wait()  # withdrawn for a close: receive again once it is sent
+        if event["type"] == "websocket.disconnect":
+            self._record.append(dict(event))
+        elif event.get("bytes") == b"":
+            # Quart queues ``event["bytes"] or event["text"]``: an empty binary
+            # frame would become ``None`` or a KeyError. Make it come out as b"".
+            return cast("ASGIReceiveEvent", {"type": "websocket.receive", "bytes": b"", "text": b""})
+        return event
+
+    async def send(self, event: Any) -> None:
+        if event["type"] != "websocket.close":
+            await self._send(event)
+            return
+        if self._closed is None:
+            self._closed = asyncio.Event()
+        for task in self._receiving:
+            if task not in self._withdrawn:
+                self._withdrawn.append(task)
+                task.cancel()
+        if self._withdrawn:
+            await asyncio.sleep(0)  # the receive is withdrawn before the close goes out
+        try:
+            await self._send(event)
+        finally:
+            self._closed.set()
 
 
 def install_recorder(app: Quart) -> bool:
