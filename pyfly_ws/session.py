@@ -63,7 +63,6 @@ class SessionState(Enum):
 _CONNECTING = SessionState.CONNECTING
 _ACCEPTED = SessionState.ACCEPTED
 _CLOSED = SessionState.CLOSED
-_NO_STATUS = CloseCode.NO_STATUS
 _monotonic = time.monotonic
 
 
@@ -408,8 +407,7 @@ class WebSocketSession:
                         message = text if text is not None else (event.get("bytes") or b"")
                     elif stop and kind_of_event == "websocket.disconnect":
                         # The end of an iteration: no WebSocketDisconnect is made only to be caught.
-                        asgi._gone = (event.get("code", _NO_STATUS), event.get("reason") or "")
-                        self._peer_left(*asgi._gone)
+                        self._peer_left(*asgi._departed(event))
                         raise StopAsyncIteration
                     else:
                         message = asgi.message_of(event)

@@ -14,7 +14,6 @@ seconds for one and then ends; the next accept starts it again.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -56,10 +55,7 @@ class Timekeeper:
         limit = supervisor.shortest_limit
         if limit == math.inf:
             return
-        try:  # current_loop(), written out for asyncio: this runs for every session
-            token: object = asyncio.get_running_loop()
-        except RuntimeError:
-            token = current_loop()
+        token = current_loop()
         if self._token is not token:  # not running, or running on an event loop that is gone
             self._token = token
             self._nap = max(MIN_NAP, limit / 4)

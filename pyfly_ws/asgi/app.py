@@ -71,6 +71,10 @@ class PyflyASGIApp:
         exact = self._exact.get(path)
         if exact is not None:
             return exact, {}
+        return self._scan(path)
+
+    def _scan(self, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+        """The first endpoint whose pattern matches ``path``, and its raw parameters."""
         for endpoint in self.endpoints:
             params = endpoint.template.match_raw(path)
             if params is not None:
@@ -80,13 +84,13 @@ class PyflyASGIApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "websocket":
-            exact = self._exact.get(scope["path"])
-            if exact is not None:
-                await exact.serve(self.connection_class(scope, receive, send), _NO_PARAMS)
-                return
-            found = self.match(scope["path"])
-            if found is not None:
-                await found[0].serve(self.connection_class(scope, receive, send), found[1])
+            # match(), without the tuple and the dict it makes for an exact path: once per connection.
+            endpoint: Endpoint | None = self._exact.get(scope["path"])
+            params: dict[str, str] = _NO_PARAMS
+            if endpoint is None and (found := self._scan(scope["path"])) is not None:
+                endpoint, params = found
+            if endpoint is not None:
+                await endpoint.serve(self.connection_class(scope, receive, send), params)
             elif self.fallback is not None:
                 await self.fallback(scope, receive, send)
             else:

@@ -146,8 +146,12 @@ class ASGIConnection:
             raise self._lost() from exc
 
     def _disconnected(self, message: Any) -> WebSocketDisconnect:
+        return WebSocketDisconnect(*self._departed(message))
+
+    def _departed(self, message: Any) -> tuple[int, str]:
+        """Remember the ``websocket.disconnect`` event ``message``: the peer's close code and reason."""
         self._gone = (message.get("code", CloseCode.NO_STATUS), message.get("reason") or "")
-        return WebSocketDisconnect(*self._gone)
+        return self._gone
 
     def _lost(self) -> WebSocketDisconnect:
         self._gone = (CloseCode.ABNORMAL, "")
