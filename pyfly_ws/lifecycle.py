@@ -26,7 +26,7 @@ from .connection import Connection
 from .datastructures import Headers, QueryParams
 from .exceptions import ProtocolCloseError, WebSocketDisconnect
 from .guards import HandshakeView, Reject, origin_allowed
-from .session import _CLOSED, WebSocketSession
+from .session import _CLOSED, WebSocketSession, serving
 from .supervisor import CLOSE_GRACE, Supervisor
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
     if admitted:
         session.state.update(admitted)
     registry._enter(supervisor)
+    own = serving.set(session)  # this task and those it starts are the session's own (see send_text)
     try:
         with supervisor:
             try:
@@ -91,6 +92,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
         if session._frame_due:  # the handler was cut before the close frame could go out
             await _close_session(session, CloseCode.NORMAL, "")
     finally:
+        serving.reset(own)
         session._finish()
         try:
             if session._was_accepted and getattr(controller, "on_disconnect", None) is not None:

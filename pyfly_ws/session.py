@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from contextvars import ContextVar
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
 
@@ -64,6 +65,14 @@ _CONNECTING = SessionState.CONNECTING
 _ACCEPTED = SessionState.ACCEPTED
 _CLOSED = SessionState.CLOSED
 _monotonic = time.monotonic
+
+serving: ContextVar[WebSocketSession | None] = ContextVar("pyfly_ws_serving", default=None)
+"""The session whose handler runs in this task (or in the task that started this one): its *own* tasks.
+
+A send from any other task (another session's handler, a background task)
+never waits for this session's client: see :meth:`WebSocketSession.send_text`.
+"""
+_serving = serving.get
 
 
 class WebSocketSession:
@@ -261,9 +270,20 @@ class WebSocketSession:
     # -- sending ---------------------------------------------------------
 
     async def send_text(self, data: str) -> None:
-        """Send a text message."""
+        """Send a text message.
+
+        From the session's own handler (or a task it started), a send waits
+        while the outgoing queue is full, as the ``overflow`` policy says. From
+        any other task it never waits for this client: the message is queued
+        as by :meth:`post`, and a client whose queue overflows is closed with
+        1013 (a message for a closed session is dropped). The same holds for
+        every ``send_*`` method.
+        """
         if not isinstance(data, str):
             raise TypeError(f"send_text() takes str, got {type(data).__name__}")
+        if self._supervisor is not None and _serving() is not self:
+            self._send_from_outside(data, "send text")
+            return
         if self._state is not _ACCEPTED:
             self._refuse("send text")
         outbox = self._outbox
@@ -338,12 +358,31 @@ class WebSocketSession:
         return self._outbox.post(data, eager=True)
 
     async def _send(self, data: str | bytes, operation: str) -> None:
+        if self._supervisor is not None and _serving() is not self:
+            self._send_from_outside(data, operation)
+            return
         if self._state is not _ACCEPTED:
             self._refuse(operation)
         try:
             await self._outbox.send(data)
         except (SessionClosedError, WebSocketDisconnect) as exc:
             self._send_failed(exc, operation)
+
+    def _send_from_outside(self, data: str | bytes, operation: str) -> None:
+        """A send from a task that is not this session's own: queued as by :meth:`post`, never waiting.
+
+        This is what keeps a broadcast loop (``for member in members: await
+        member.send_text(text)``) from stalling behind one member that stopped
+        reading: that member's queue fills, it is closed with 1013, and the loop
+        goes on. A message for a session that is already closed is dropped.
+        """
+        state = self._state
+        if state is _ACCEPTED:
+            self._outbox.post(data, eager=True)
+        elif state is _CONNECTING:
+            self._refuse(operation)
+        else:
+            logger.debug("%s: dropped a message sent from another task after the session closed", self.path)
 
     def _send_failed(
         self, exc: SessionClosedError | WebSocketDisconnect, operation: str, cause: BaseException | None = None
