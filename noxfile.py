@@ -54,6 +54,13 @@ def types(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """README.md as written: every Python snippet runs, its commands and extras exist, its counts are the code's."""
+    session.install("-e", ".[all,fastapi,test,conformance]", "-e", "examples/falcon_adapter", "ruff", "nox")
+    session.run("pytest", "tests/docs", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def core(session: nox.Session) -> None:
     """The core alone: no web framework installed, the asgi adapter behind uvicorn."""
     session.install("-e", ".[test]")
