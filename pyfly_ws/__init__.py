@@ -30,6 +30,7 @@ from .mapping import controller, request_mapping, rest_controller, websocket_map
 from .paths import PathTemplate
 from .policy import Policy, websocket_policy
 from .registry import Service, SessionRegistry, registry_of
+from .server_settings import server_settings
 from .session import JSONMode, SessionState, WebSocketSession
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "registry_of",
     "request_mapping",
     "rest_controller",
+    "server_settings",
     "websocket_mapping",
     "websocket_policy",
 ]

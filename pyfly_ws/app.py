@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +10,7 @@ from .config import choose_adapter, load_adapter
 from .discovery import discover
 from .guards import Guard
 from .limits import Limits
-from .registry import REGISTRY_ATTRIBUTE, Service, SessionRegistry
+from .registry import Service, SessionRegistry, attach_registry
 
 __all__ = ["create_app"]
 
@@ -47,6 +46,5 @@ def create_app(
         registry.add_service(service)
     endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
     app = chosen.create_app(endpoints, **options)
-    with contextlib.suppress(AttributeError):  # an app that takes no attributes: registry_of(app) is None
-        setattr(app, REGISTRY_ATTRIBUTE, registry)  # for pyfly_ws.registry_of(app), and `pyfly-ws run`'s drain
+    attach_registry(app, registry)  # for pyfly_ws.registry_of(app), and `pyfly-ws run`'s drain
     return app

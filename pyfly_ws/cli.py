@@ -19,8 +19,9 @@ from .config import ENV_VAR, choose_adapter, load_adapter
 from .discovery import discover
 from .endpoint import Endpoint
 from .exceptions import ConfigurationError
+from .logs import LOG_LEVELS
 from .registry import registry_of
-from .servers import SERVERS, run_server
+from .servers import SERVERS, check_server, listen, run_server
 
 __all__ = ["CommandError", "main"]
 
@@ -54,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--adapter", help="asgi, starlette, litestar, quart, or an installed third-party name")
     run.add_argument("--server", choices=sorted(SERVERS), default="uvicorn", help="ASGI server (default: uvicorn)")
     run.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    run.add_argument("--port", type=int, default=8000, help="port to bind (default: 8000)")
+    run.add_argument("--port", type=_port, default=8000, help="port to bind, 0 for any free one (default: 8000)")
+    run.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="info", help="pyfly-ws's and the server's (default: info)"
+    )
     run.set_defaults(command=_run)
 
     routes = commands.add_parser("routes", help="list every WebSocket endpoint of a module")
@@ -76,7 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    port = int(text) if text.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: choose one from 0 to 65535 (0: any free port)")
+    return port
+
+
 def _run(args: argparse.Namespace) -> int:
+    check_server(args.server)  # before anything is imported, started or announced
     if args.adapter:  # also for a module that builds its own application with create_app()
         os.environ[ENV_VAR] = args.adapter
     target, name = load_target(args.target)
@@ -91,14 +103,15 @@ def _run(args: argparse.Namespace) -> int:
         adapter_text = adapter.name
     if not endpoints and not _is_app(target):
         raise CommandError(f"{name} has no WebSocket endpoints (no @websocket_mapping on a controller class)")
-    base = f"{args.host}:{args.port}"
+    sock = listen(args.host, args.port)  # a taken port fails here, before the application's startup
+    base = f"{args.host}:{sock.getsockname()[1]}"
     print(f"pyfly-ws: serving {name} ({adapter_text} adapter) on {args.server} at http://{base}", flush=True)
     for page in getattr(app, "pyfly_ws_pages", ()):
         print(f"  http://{base}{page}    (open in a browser)", flush=True)
     for endpoint in endpoints:
         print(f"  ws://{base}{endpoint.path}    {endpoint.qualname}", flush=True)
     print("  (press Ctrl+C to stop)", flush=True)
-    run_server(args.server, app, args.host, args.port)
+    run_server(args.server, app, args.host, args.port, endpoints=endpoints, sock=sock, log_level=args.log_level)
     return 0
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "REGISTRY_ATTRIBUTE",
     "SessionRegistry",
     "Service",
+    "attach_registry",
     "drain_endpoints",
     "registries",
     "registry_of",
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 REGISTRY_ATTRIBUTE = "pyfly_ws_registry"
-"""The attribute :func:`~pyfly_ws.create_app` sets on the application it builds."""
+"""The attribute :func:`~pyfly_ws.create_app` sets on the application it builds (or on its ``state``)."""
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -225,7 +226,29 @@ async def drain_endpoints(endpoints: Iterable[Endpoint]) -> None:
                 logger.warning("stopping %r failed", service, exc_info=True)
 
 
+def attach_registry(app: object, registry: SessionRegistry) -> bool:
+    """Record ``registry`` for :func:`registry_of`: as an attribute of ``app``, else of its ``state``.
+
+    Litestar's application takes no new attributes (it has ``__slots__``, and
+    no weak references either), but its ``app.state`` does. Returns whether
+    :func:`registry_of` now finds ``registry``.
+    """
+    for holder in (app, getattr(app, "state", None)):
+        if holder is None:
+            continue
+        try:
+            setattr(holder, REGISTRY_ATTRIBUTE, registry)
+        except (AttributeError, TypeError):
+            continue
+        if registry_of(app) is registry:
+            return True
+    return False
+
+
 def registry_of(app: object) -> SessionRegistry | None:
-    """The registry of an application built by :func:`~pyfly_ws.create_app`, or ``None``."""
-    found = getattr(app, REGISTRY_ATTRIBUTE, None)
-    return found if isinstance(found, SessionRegistry) else None
+    """The registry of an application built by :func:`~pyfly_ws.create_app` (any adapter), or ``None``."""
+    for holder in (app, getattr(app, "state", None)):
+        found = getattr(holder, REGISTRY_ATTRIBUTE, None)
+        if isinstance(found, SessionRegistry):
+            return found
+    return None

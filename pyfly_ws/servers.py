@@ -1,31 +1,47 @@
-"""Running an ASGI application on an installed server, for the ``pyfly-ws run`` command."""
+"""Running an ASGI application on an installed server, for the ``pyfly-ws run`` command.
+
+The socket is bound here, before the server starts (and before the
+application's lifespan startup runs), so a taken port is one clear error; the
+server gets the application's largest ``max_message_size`` as its own limit
+(:func:`~pyfly_ws.server_settings`); its log lines share pyfly-ws's format.
+"""
 
 from __future__ import annotations
 
+import errno
 import importlib.util
-from collections.abc import Callable
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from .endpoint import Endpoint
 from .exceptions import ConfigurationError
+from .logs import configure_logging
 from .registry import SessionRegistry, registry_of
+from .server_settings import server_settings
 
-__all__ = ["SERVERS", "run_server"]
-
-
-def _need(module: str, extra: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        raise ConfigurationError(f'the {module} server is not installed: pip install "pyfly-ws[{extra}]"')
+__all__ = ["SERVERS", "check_server", "listen", "run_server"]
 
 
-def _uvicorn(app: Any, host: str, port: int) -> None:
-    _need("uvicorn", "uvicorn")
+def _uvicorn(app: Any, sock: socket.socket, endpoints: list[Endpoint], log_level: str) -> None:
     import uvicorn
 
     ws = "websockets-sansio" if importlib.util.find_spec("websockets") else "auto"
-    config = uvicorn.Config(app, host=host, port=port, ws=ws, log_level="info")
+    settings = server_settings(endpoints, "uvicorn")
+    config = uvicorn.Config(app, ws=ws, log_config=None, log_level=log_level, **settings)
     registry = registry_of(app)
     server = uvicorn.Server(config) if registry is None else _draining_uvicorn(uvicorn, config, registry)
-    server.run()
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn raises the signal again once it has stopped: let SIGTERM end as SIGINT does (exit 0).
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        if not server.should_exit:  # interrupted before uvicorn handled the signals itself
+            raise
 
 
 def _draining_uvicorn(uvicorn: Any, config: Any, registry: SessionRegistry) -> Any:
@@ -54,15 +70,19 @@ def _draining_uvicorn(uvicorn: Any, config: Any, registry: SessionRegistry) -> A
     return DrainingServer(config)
 
 
-def _hypercorn(app: Any, host: str, port: int) -> None:
-    _need("hypercorn", "hypercorn")
+def _hypercorn(app: Any, sock: socket.socket, endpoints: list[Endpoint], log_level: str) -> None:
     import asyncio
 
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
-    config = Config()
-    config.bind = [f"{host}:{port}"]
+    from .hypercorn_limits import bound_hypercorn
+
+    settings = server_settings(endpoints, "hypercorn")
+    config = Config.from_mapping(settings)
+    config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns the socket from here
+    config.errorlog = logging.getLogger("hypercorn.error")  # a logger: hypercorn adds no handler of its own
+    bound_hypercorn(settings["websocket_max_message_size"])
     registry = registry_of(app)
 
     async def drain_on_signal() -> None:
@@ -80,14 +100,70 @@ def _hypercorn(app: Any, host: str, port: int) -> None:
     asyncio.run(serve(app, config, shutdown_trigger=drain_on_signal))
 
 
-SERVERS: dict[str, Callable[[Any, str, int], None]] = {"uvicorn": _uvicorn, "hypercorn": _hypercorn}
+SERVERS: dict[str, Callable[[Any, socket.socket, list[Endpoint], str], None]] = {
+    "uvicorn": _uvicorn,
+    "hypercorn": _hypercorn,
+}
 """The servers ``pyfly-ws run --server`` knows, by name."""
 
 
-def run_server(name: str, app: Any, host: str, port: int) -> None:
-    """Serve ``app`` on ``host:port`` until interrupted."""
+def check_server(name: str) -> None:
+    """Raise :class:`~pyfly_ws.ConfigurationError` if server ``name`` is unknown or not installed."""
+    if name not in SERVERS:
+        raise ConfigurationError(f"unknown server {name!r}; choose one of {', '.join(sorted(SERVERS))}")
+    if importlib.util.find_spec(name) is None:
+        raise ConfigurationError(f'the {name} server is not installed: pip install "pyfly-ws[{name}]"')
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (port 0: any free port), or one line saying why it cannot be."""
+    if not 0 <= port <= 65535:
+        raise ConfigurationError(f"port {port} is out of range: choose a port from 0 to 65535 (0: any free port)")
     try:
-        runner = SERVERS[name]
-    except KeyError:
-        raise ConfigurationError(f"unknown server {name!r}; choose one of {', '.join(sorted(SERVERS))}") from None
-    runner(app, host, port)
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ConfigurationError(f"cannot listen on {host!r}: {exc.strerror}; check --host") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn and hypercorn do
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        where = f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigurationError(
+                f"{where} is already in use (is another server running?); choose another port with --port"
+            ) from None
+        raise ConfigurationError(f"cannot listen on {where}: {exc.strerror}; choose another --host or --port") from None
+    return sock
+
+
+def run_server(
+    name: str,
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    endpoints: Iterable[Endpoint] | None = None,
+    sock: socket.socket | None = None,
+    log_level: str = "info",
+) -> None:
+    """Serve ``app`` on ``host:port`` (or on the bound ``sock``) until interrupted.
+
+    The server's message limit is the largest ``max_message_size`` of
+    ``endpoints`` (by default those of ``registry_of(app)``); pyfly-ws's and the
+    server's log lines go to stderr at ``log_level``.
+    """
+    check_server(name)
+    if endpoints is None:
+        registry = registry_of(app)
+        endpoints = registry.endpoints if registry is not None else []
+    found = list(endpoints)  # none found: the server's limit is NO_LIMIT_BOUND, 16 MiB
+    bound = listen(host, port) if sock is None else sock
+    configure_logging(log_level)
+    try:
+        SERVERS[name](app, bound, found, log_level)
+    finally:
+        bound.close()
