@@ -24,6 +24,13 @@ from hypercorn.protocol import ws_stream
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, FrameDecoder, FrameProtocol
 
+# What the subclasses below rely on; a release without them is refused at import (ImportError / AttributeError).
+for _name in ("PerMessageDeflate", "WebsocketBuffer", "FrameTooLargeError"):
+    getattr(ws_stream, _name)
+for _name in ("_inbound_compressed", "_inbound_is_compressible", "_decompressor"):
+    if _name not in PerMessageDeflate().__dict__:
+        raise AttributeError(f"wsproto's PerMessageDeflate has no {_name}")
+
 __all__ = ["BoundedBuffer", "BoundedDeflate", "bound_hypercorn"]
 
 

@@ -70,19 +70,32 @@ def _draining_uvicorn(uvicorn: Any, config: Any, registry: SessionRegistry) -> A
     return DrainingServer(config)
 
 
+def _bound_hypercorn(max_size: int) -> None:
+    """Bound hypercorn's inflation and buffering at ``max_size``; a warning where its internals are not as known."""
+    try:
+        from .hypercorn_limits import bound_hypercorn
+    except (ImportError, AttributeError):  # a hypercorn or wsproto release whose internals moved
+        logging.getLogger("pyfly_ws").warning(
+            "this hypercorn or wsproto release cannot be bounded: a compressed message may inflate to %d bytes "
+            "before hypercorn refuses it; prefer uvicorn",
+            max_size,
+            exc_info=True,
+        )
+        return
+    bound_hypercorn(max_size)
+
+
 def _hypercorn(app: Any, sock: socket.socket, endpoints: list[Endpoint], log_level: str) -> None:
     import asyncio
 
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
-    from .hypercorn_limits import bound_hypercorn
-
     settings = server_settings(endpoints, "hypercorn")
     config = Config.from_mapping(settings)
     config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns the socket from here
     config.errorlog = logging.getLogger("hypercorn.error")  # a logger: hypercorn adds no handler of its own
-    bound_hypercorn(settings["websocket_max_message_size"])
+    _bound_hypercorn(settings["websocket_max_message_size"])
     registry = registry_of(app)
 
     async def drain_on_signal() -> None:
