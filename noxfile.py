@@ -213,7 +213,7 @@ def _check_wheel_metadata(wheel: str) -> None:
         [metadata] = [name for name in names if name.endswith(".dist-info/METADATA")]
         text = archive.read(metadata).decode()
     licence = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
-    assert licence, f"no LICENSE in {wheel}: {names}"
+    assert licence, f"no dist-info/licenses/LICENSE in {wheel}"
     for label in ("Homepage", "Documentation", "Source", "Issues"):
         assert f"Project-URL: {label}, https://github.com/pyfly-ws/pyfly-ws" in text, f"no {label} URL in METADATA"
     assert "License-Expression: MIT" in text, "no licence in METADATA"
