@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import zipfile
 
 import nox
 
@@ -177,14 +178,22 @@ def conformance_custom(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def wheel(session: nox.Session) -> None:
-    """Build the wheel, install it in a clean virtualenv, and run the shipped suite from outside the repo."""
+    """Build the wheel and install it, outside the repo, as users do.
+
+    Alone (with pytest only), the plugin must leave an unrelated project's pytest run alone and,
+    asked for the suite, say in one line which extra to install; with ``[conformance]``, the
+    shipped suite must pass.
+    """
     tmp = tempfile.mkdtemp(prefix="pyfly-ws-wheel-")  # outside the checkout: nothing of it is importable
     session.install("hatchling")
     session.run("hatchling", "build", "-t", "wheel", "-d", f"{tmp}/dist")
+    [built] = [name for name in os.listdir(f"{tmp}/dist") if name.endswith(".whl")]
+    wheel = f"{tmp}/dist/{built}"
+    _check_wheel_metadata(wheel)
+    _check_plugin_alone(session, wheel, f"{tmp}/alone")
     session.run("python", "-m", "venv", f"{tmp}/venv")
     python = f"{tmp}/venv/bin/python"
-    [built] = [name for name in os.listdir(f"{tmp}/dist") if name.endswith(".whl")]
-    session.run(python, "-m", "pip", "install", "-q", f"{tmp}/dist/{built}[conformance]", external=True)
+    session.run(python, "-m", "pip", "install", "-q", f"{wheel}[conformance]", external=True)
     with open(f"{tmp}/pytest.ini", "w", encoding="utf-8") as ini:
         ini.write("[pytest]\nfilterwarnings = error\nxfail_strict = true\n")
     session.chdir(tmp)
@@ -202,6 +211,41 @@ def wheel(session: nox.Session) -> None:
         external=True,
     )
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_wheel_metadata(wheel: str) -> None:
+    """The wheel carries the licence and the project's links."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        [metadata] = [name for name in names if name.endswith(".dist-info/METADATA")]
+        text = archive.read(metadata).decode()
+    licence = [name for name in names if name.endswith(".dist-info/licenses/LICENSE")]
+    assert licence, f"no dist-info/licenses/LICENSE in {wheel}"
+    for label in ("Homepage", "Documentation", "Source", "Issues"):
+        assert f"Project-URL: {label}, https://github.com/pyfly-ws/pyfly-ws" in text, f"no {label} URL in METADATA"
+    assert "License-Expression: MIT" in text, "no licence in METADATA"
+
+
+def _check_plugin_alone(session: nox.Session, wheel: str, where: str) -> None:
+    """pyfly-ws and pytest only: another project's tests run as if the plugin were not there."""
+    session.run("python", "-m", "venv", f"{where}/venv")
+    bin_dir = f"{where}/venv/bin"
+    session.run(f"{bin_dir}/python", "-m", "pip", "install", "-q", wheel, "pytest", external=True)
+    project = f"{where}/project"
+    os.makedirs(project)
+    with open(f"{project}/test_one.py", "w", encoding="utf-8") as test:
+        test.write("def test_one() -> None:\n    assert True\n")
+    session.chdir(project)
+    session.run(f"{bin_dir}/pytest", "-p", "no:cacheprovider", external=True)
+    asked = (
+        [f"{bin_dir}/pytest", "-p", "no:cacheprovider", "--pyfly-ws-adapter=asgi"],
+        [f"{bin_dir}/pyfly-ws", "conformance", "asgi"],
+    )
+    for argv in asked:  # the suite asked for without its dependencies: one line naming the extra, exit status 4
+        output = session.run(*argv, external=True, silent=True, success_codes=[4])
+        lines = [line for line in str(output).splitlines() if line.strip()]
+        assert len(lines) == 1 and 'pip install "pyfly-ws[conformance]"' in lines[0], f"{argv}: {output}"
+        session.log(lines[0])
 
 
 @nox.session(python=PYTHON)

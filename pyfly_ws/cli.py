@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import importlib.util
 import os
 import subprocess
 import sys
-import traceback
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
 from .adapter import Adapter
 from .app import create_app
-from .config import ENV_VAR, choose_adapter, load_adapter
+from .config import ENV_VAR, choose_adapter, describe_import_error, load_adapter
 from .discovery import discover
 from .endpoint import Endpoint
 from .exceptions import ConfigurationError
@@ -48,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyfly-ws", description="Serve controller-based WebSocket endpoints.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="serve the controllers of a module (or the app it names)")
@@ -157,9 +158,9 @@ def load_target(spec: str) -> tuple[Any, str]:
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(f"{exc.name}.")):
             raise CommandError(f"no module named {module_name!r} (is the working directory right?)") from None
-        raise CommandError(f"importing {module_name!r} failed: {_one_line(exc)}") from None
+        raise CommandError(f"importing {module_name!r} failed: {describe_import_error(exc)}") from None
     except Exception as exc:
-        raise CommandError(f"importing {module_name!r} failed: {_one_line(exc)}") from None
+        raise CommandError(f"importing {module_name!r} failed: {describe_import_error(exc)}") from None
     if not attr:
         return module, module_name
     target: Any = module
@@ -187,7 +188,11 @@ def _endpoints_of(app: object) -> list[Endpoint]:
     return list(registry.endpoints) if registry is not None else []
 
 
-def _one_line(exc: BaseException) -> str:
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+def _version() -> str:
+    """The installed distribution's version (the package's own when run from a source tree)."""
+    try:
+        return importlib.metadata.version("pyfly-ws")
+    except importlib.metadata.PackageNotFoundError:
+        from . import __version__
+
+        return __version__

@@ -8,15 +8,27 @@ nearest ``pyproject.toml`` above the working directory, else ``asgi``.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import tomllib
+import traceback
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from .adapter import Adapter
 from .exceptions import AdapterNotFoundError, AdapterUnavailableError, ConfigurationError
 
-__all__ = ["DEFAULT_ADAPTER", "ENTRY_POINT_GROUP", "ENV_VAR", "available_adapters", "choose_adapter", "load_adapter"]
+__all__ = [
+    "DEFAULT_ADAPTER",
+    "ENTRY_POINT_GROUP",
+    "ENV_VAR",
+    "available_adapters",
+    "choose_adapter",
+    "describe_import_error",
+    "import_object",
+    "load_adapter",
+    "usable_adapters",
+]
 
 ENTRY_POINT_GROUP = "pyfly_ws.adapters"
 ENV_VAR = "PYFLY_WS_ADAPTER"
@@ -29,6 +41,8 @@ _BUILTIN = {
     "quart": "pyfly_ws_quart:adapter",
 }
 """Used when pyfly-ws runs from a source tree without its entry points installed."""
+_FRAMEWORKS = {"starlette": "starlette", "litestar": "litestar", "quart": "quart"}
+"""The framework module each built-in adapter needs; its extra has the adapter's name."""
 
 
 def _entry_points() -> dict[str, EntryPoint]:
@@ -40,6 +54,37 @@ def _entry_points() -> dict[str, EntryPoint]:
 def available_adapters() -> list[str]:
     """The names of every installed adapter, whether or not its framework is installed."""
     return sorted(_entry_points())
+
+
+def usable_adapters() -> dict[str, str | None]:
+    """Every installed adapter's name, and what it lacks here: ``None`` if usable, else how to install it.
+
+    Nothing is imported: a built-in adapter is usable when its framework can be found, a
+    third-party one when its module can (whether that module's own framework is there shows
+    only when it is loaded).
+    """
+    return {name: _lacking(name, point) for name, point in sorted(_entry_points().items())}
+
+
+def _lacking(name: str, point: EntryPoint) -> str | None:
+    framework = _FRAMEWORKS.get(name) if point.value == _BUILTIN.get(name) else None
+    if framework is not None:
+        return None if _found(framework) else f'pip install "pyfly-ws[{name}]"'
+    top = point.module.partition(".")[0]
+    return None if _found(top) else f"module {top!r}, which is not installed"
+
+
+def _found(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or half-installed package
+        return False
+
+
+def _listing() -> str:
+    """The installed adapters in one line, each unusable one with what it needs."""
+    found = usable_adapters().items()
+    return ", ".join(name if lacking is None else f"{name} (needs {lacking})" for name, lacking in found)
 
 
 def choose_adapter(explicit: str | None = None, start: Path | None = None) -> tuple[str, str]:
@@ -73,23 +118,26 @@ def _from_pyproject(start: Path) -> tuple[str, str] | None:
     return None
 
 
+def import_object(name: str) -> object:
+    """The object an import path ``pkg.mod:attr`` names; every failure is a one-line :class:`ConfigurationError`."""
+    module_name, _, attr = name.partition(":")
+    target: object = _import(name, module_name)
+    for part in attr.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise AdapterNotFoundError(f"adapter {name!r}: {module_name} has no attribute {attr!r}") from None
+    return target
+
+
 def load_adapter(name: str) -> Adapter:
     """The adapter installed under ``name`` (or an import path ``pkg.mod:attr``)."""
     if ":" in name:
-        module_name, _, attr = name.partition(":")
-        target: object = _import(name, module_name)
-        for part in attr.split("."):
-            try:
-                target = getattr(target, part)
-            except AttributeError:
-                raise AdapterNotFoundError(f"adapter {name!r}: {module_name} has no attribute {attr!r}") from None
+        target = import_object(name)
     else:
-        points = _entry_points()
-        point = points.get(name)
+        point = _entry_points().get(name)
         if point is None:
-            raise AdapterNotFoundError(
-                f"no pyfly-ws adapter is named {name!r}; installed adapters: {', '.join(sorted(points))}"
-            )
+            raise AdapterNotFoundError(f"no pyfly-ws adapter is named {name!r}; installed adapters: {_listing()}")
         target = _import(name, point.module)
         for part in (point.attr or "").split(".") if point.attr else ():
             target = getattr(target, part)
@@ -111,3 +159,22 @@ def _import(name: str, module_name: str) -> object:
         raise AdapterUnavailableError(
             f"the {name!r} adapter needs {missing!r}, which is not installed: {extra}"
         ) from exc
+    except ConfigurationError:
+        raise  # the module's own one-line message, e.g. an adapter naming the extra its framework needs
+    except Exception as exc:
+        raise ConfigurationError(
+            f"adapter {name!r}: importing {module_name!r} failed: {describe_import_error(exc)}"
+        ) from exc
+
+
+def describe_import_error(exc: BaseException) -> str:
+    """``exc``, raised while importing a module, in one line that names the file and line at fault.
+
+    A syntax error names the file that holds it; any other error, the last frame of its
+    traceback outside the import machinery.
+    """
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{type(exc).__name__}: {exc.msg} ({exc.filename}, line {exc.lineno})"
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if not frame.filename.startswith("<frozen ")]
+    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyfly_ws import Adapter, Capabilities, Container
-from pyfly_ws.config import load_adapter
+from pyfly_ws.config import import_object, load_adapter
 
 from .recorder import ProbeController
 
@@ -54,19 +54,16 @@ def case_source() -> Container:
 
 
 def load_harness(spec: str) -> Harness:
-    """The harness for ``spec``: an installed adapter name, or ``pkg.mod:attr`` naming an adapter or a Harness."""
-    if ":" in spec:
-        import importlib
+    """The harness for ``spec``: an installed adapter name, or ``pkg.mod:attr`` naming an adapter or a Harness.
 
-        module_name, _, attr = spec.partition(":")
-        target: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            target = getattr(target, part)
+    A spec that cannot be loaded raises :class:`~pyfly_ws.ConfigurationError` (or ``TypeError`` for
+    capabilities of the wrong type) with a one-line message.
+    """
+    if ":" in spec:
+        target = import_object(spec)
         if isinstance(target, Harness):
             return target
-        adapter = load_adapter(spec)
-    else:
-        adapter = load_adapter(spec)
+    adapter = load_adapter(spec)
     capabilities = getattr(adapter, "capabilities", None)
     if capabilities is not None and not isinstance(capabilities, Capabilities):
         raise TypeError(f"{spec}: capabilities must be a pyfly_ws.Capabilities, got {type(capabilities).__name__}")

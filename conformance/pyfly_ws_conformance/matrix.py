@@ -14,8 +14,7 @@ OUTCOMES = ("passed", "failed", "skipped", "xfailed")
 
 def report(adapter: str, rows: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
     """The JSON document one run writes with ``--pyfly-ws-report``."""
-    from . import SUITE_VERSION
-    from .registry import CASES
+    from . import CASES, SUITE_VERSION
 
     return {"suite_version": SUITE_VERSION, "cases": len(CASES), "adapter": adapter, "transports": rows}
 

@@ -4,27 +4,42 @@
     pytest --pyargs pyfly_ws_conformance --pyfly-ws-adapter=starlette
 
 or the ini keys ``pyfly_ws_adapter`` and ``pyfly_ws_servers``.
+
+pytest loads this module in every run of every project where pyfly-ws is installed, so it
+imports nothing but pytest and the standard library until an adapter is named. Then every
+mistake (a kit dependency or a server not installed, an unknown adapter, a module that does
+not import) stops the run at configuration time with one line naming the fix.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import sys
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from .harness import Harness
     from .runner import Runner
+    from .servers import ServerConfig
 
-__all__ = ["DEFAULT_TRANSPORTS", "ConformanceWarning"]
+__all__ = ["DEFAULT_TRANSPORTS", "ConformanceWarning", "check_installed"]
 
 SUITE_FILE = Path(__file__).with_name("test_conformance.py")
 DEFAULT_TRANSPORTS = ("inprocess", "uvicorn-sansio")
 RUNNER_KEY = pytest.StashKey["Runner"]()
 _results: dict[str, Counter[str]] = {}
 """Outcome counts per transport of the current run."""
+_KIT_NEEDS = ("hypothesis", "websockets")
+"""What the suite itself imports beyond pyfly-ws and pytest, whatever the transport."""
+_KIT_EXTRA = frozenset({"pytest", "hypothesis", "websockets", "uvicorn"})
+"""What ``pip install "pyfly-ws[conformance]"`` brings (uvicorn for the default server)."""
 
 
 class ConformanceWarning(UserWarning):
@@ -49,7 +64,7 @@ def _transports(config: pytest.Config) -> list[str]:
     from .runner import IN_PROCESS
     from .servers import SERVERS
 
-    names = config.getoption("pyfly_ws_server") or config.getini("pyfly_ws_servers") or list(DEFAULT_TRANSPORTS)
+    names = _requested(config)
     everything = [*IN_PROCESS, *SERVERS]
     chosen: list[str] = []
     for name in names:
@@ -61,14 +76,79 @@ def _transports(config: pytest.Config) -> list[str]:
     return chosen
 
 
+def _requested(config: pytest.Config) -> list[str]:
+    return list(config.getoption("pyfly_ws_server") or config.getini("pyfly_ws_servers") or DEFAULT_TRANSPORTS)
+
+
+def check_installed(transports: Sequence[str], servers: Mapping[str, ServerConfig] | None = None) -> str | None:
+    """What the suite on ``transports`` lacks here, in one line naming the pip command; ``None`` if nothing.
+
+    ``servers`` are the server configurations the names refer to (default: ``SERVERS``). Only
+    looks (``importlib.util.find_spec``): nothing is imported.
+    """
+    if servers is None:
+        from .servers import SERVERS
+
+        servers = SERVERS
+    extras = {module: "conformance" for module in _KIT_NEEDS if importlib.util.find_spec(module) is None}
+    """Each module that is missing, and the extra of pyfly-ws that installs it."""
+    kit_missing = bool(extras)
+    users: dict[str, list[str]] = {}
+    """The servers that need a missing module the suite itself does not."""
+    for server in list(servers) if "all" in transports else [name for name in transports if name in servers]:
+        config = servers[server]
+        for module in [name for name in (config.module, *config.requires) if importlib.util.find_spec(name) is None]:
+            extras.setdefault(module, "conformance" if kit_missing and module in _KIT_EXTRA else config.extra)
+            if module not in _KIT_NEEDS:
+                users.setdefault(module, []).append(server)
+    if not extras:
+        return None
+    names = [f"{module} (for {', '.join(users[module])})" if module in users else module for module in extras]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    verb = "is" if len(names) == 1 else "are"
+    command = f'pip install "pyfly-ws[{",".join(dict.fromkeys(extras.values()))}]"'
+    return f"the pyfly-ws conformance suite needs {listed}, which {verb} not installed: {command}"
+
+
+def _importable(config: pytest.Config) -> None:
+    """Let ``pkg.mod:attr`` name a module of the project under test, with either ``pytest`` or ``python -m pytest``.
+
+    ``python -m pytest`` puts the working directory first on ``sys.path``; the ``pytest`` script
+    does not. With either, the module is looked for in the working directory, then on
+    ``sys.path``, then in the rootdir.
+    """
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+    if str(config.rootpath) not in sys.path:
+        sys.path.append(str(config.rootpath))
+
+
+def _harness(spec: str) -> Harness:
+    from pyfly_ws import ConfigurationError
+
+    from .harness import load_harness
+
+    try:
+        return load_harness(spec)
+    except (ConfigurationError, TypeError) as exc:
+        raise pytest.UsageError(str(exc)) from None  # the message names the adapter
+
+
 def pytest_configure(config: pytest.Config) -> None:
     spec = config.getoption("pyfly_ws_adapter") or config.getini("pyfly_ws_adapter")
     if not spec:
         return
-    from .registry import CASES
+    problem = check_installed(_requested(config))
+    if problem:
+        raise pytest.UsageError(problem)
+    if ":" in str(spec):
+        _importable(config)
+    harness = _harness(str(spec))  # before the cases: a mistake in the spec is reported at once
+    from . import CASES
     from .runner import Runner
 
-    runner = Runner(str(spec), _transports(config))
+    runner = Runner(str(spec), _transports(config), harness)
     config.stash[RUNNER_KEY] = runner
     _results.clear()
     config.add_cleanup(runner.close)
@@ -92,7 +172,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.path != SUITE_FILE or "conformance_case" not in metafunc.fixturenames:
         return
-    from .registry import CASES
+    from . import CASES
 
     runner = metafunc.config.stash[RUNNER_KEY]
     known = runner.harness.known_failures

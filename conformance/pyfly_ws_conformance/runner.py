@@ -32,9 +32,9 @@ CASE_TIMEOUT = 60.0
 class Runner:
     """Holds the harness and the servers of one pytest session; runs cases."""
 
-    def __init__(self, spec: str, transports: list[str]) -> None:
+    def __init__(self, spec: str, transports: list[str], harness: Harness | None = None) -> None:
         self.spec = spec
-        self.harness = load_harness(spec)
+        self.harness = harness if harness is not None else load_harness(spec)
         self.transports = transports
         self._servers: dict[str, str] = {}
         self._stack = ExitStack()

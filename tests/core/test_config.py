@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ import pytest
 
 from pyfly_ws import AdapterNotFoundError, ConfigurationError, create_app
 from pyfly_ws.asgi import PyflyASGIApp
-from pyfly_ws.config import ENV_VAR, available_adapters, choose_adapter, load_adapter
+from pyfly_ws.config import ENV_VAR, available_adapters, choose_adapter, load_adapter, usable_adapters
 from tests.core.test_lifecycle import Scenarios
 
 
@@ -93,3 +94,37 @@ def test_missing_framework_names_the_extra(name: str) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert f'pip install "pyfly-ws[{name}]"' in result.stdout, result.stdout + result.stderr
+
+
+def test_usable_adapters_say_what_each_unusable_one_needs() -> None:
+    usable = usable_adapters()
+    assert set(usable) == set(available_adapters())
+    assert usable["asgi"] is None
+    for name in ("starlette", "litestar", "quart"):
+        assert usable[name] == (None if importlib.util.find_spec(name) else f'pip install "pyfly-ws[{name}]"')
+
+
+def test_the_unknown_adapter_message_lists_the_usable_ones_without_importing_frameworks() -> None:
+    """With every framework missing, each is listed with its extra; with them installed, none is imported."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from pyfly_ws import AdapterNotFoundError
+        from pyfly_ws.config import load_adapter
+        try:
+            load_adapter("nope")
+        except AdapterNotFoundError as exc:
+            print(exc)
+        print(sorted({"starlette", "litestar", "quart"} & set(sys.modules)))
+        """
+    )
+    for prelude in ("", BLOCKER):
+        result = subprocess.run(
+            [sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=60, check=True
+        )
+        message, imported = result.stdout.splitlines()
+        assert message.startswith("no pyfly-ws adapter is named 'nope'; installed adapters: asgi, "), message
+        assert imported == "[]"
+        for name in ("starlette", "litestar", "quart"):
+            needs = f'{name} (needs pip install "pyfly-ws[{name}]")'
+            assert (needs in message) == (prelude == BLOCKER or importlib.util.find_spec(name) is None), message
