@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any, ClassVar
 
 import anyio
@@ -129,3 +131,44 @@ def test_a_redis_url_picks_the_redis_backend_and_a_bad_url_is_refused() -> None:
     assert isinstance(Hub("redis://127.0.0.1:6379/0").backend, RedisBackend)
     with pytest.raises(ValueError, match="redis://"):
         RedisBackend("http://127.0.0.1")
+
+
+_WITHOUT_REDIS = """
+import sys
+sys.modules["redis"] = None  # redis-py cannot be imported in this interpreter
+import pyfly_ws
+from pyfly_ws.hub import Hub, RedisBackend  # the hub itself needs no redis-py
+try:
+    Hub("redis://:secret@127.0.0.1:6379/0")
+except Exception as exc:
+    print(type(exc).__name__, isinstance(exc, pyfly_ws.MissingDependencyError), isinstance(exc, ImportError))
+    print(isinstance(exc, pyfly_ws.AdapterUnavailableError), exc.name, exc.__cause__, exc.__suppress_context__)
+    print(exc)
+"""
+
+
+def test_a_redis_hub_without_redis_py_names_the_extra_in_one_line() -> None:
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_REDIS], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "MissingDependencyError True True",
+        "False redis None True",
+        'the Redis hub needs redis-py, which is not installed: pip install "pyfly-ws[redis]"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("redis://:secret@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+        ("rediss://ann:p%40ss@cache.example:6380", "rediss://ann:***@cache.example:6380"),
+        ("unix:///run/redis.sock?db=1&password=secret", "unix:///run/redis.sock?db=1&password=***"),
+    ],
+)
+def test_the_redis_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    from pyfly_ws.hub import RedisBackend
+
+    backend = RedisBackend(url)
+    assert backend.shown_url == shown
+    assert repr(backend) == f"<RedisBackend {shown}>"
