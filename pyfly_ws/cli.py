@@ -17,6 +17,7 @@ from .adapter import Adapter
 from .app import create_app
 from .config import ENV_VAR, available_adapters, choose_adapter, load_adapter
 from .discovery import discover
+from .container import ResolutionError
 from .endpoint import Endpoint
 from .exceptions import ConfigurationError
 from .registry import registry_of
@@ -104,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _routes(args: argparse.Namespace) -> int:
     target, name = load_target(args.target)
+    unbuildable = ""
     if not _is_app(target) and _is_app(getattr(target, "app", None)):
         target, name = target.app, f"{name}:app"  # a module that defines its application: report that, as run serves it
     if _is_app(target):
@@ -112,7 +114,11 @@ def _routes(args: argparse.Namespace) -> int:
     else:
         adapter_name, origin = choose_adapter(args.adapter)
         load_adapter(adapter_name)
-        rows = [(e.path, e, None) for e in discover(target)]
+        try:
+            endpoints = discover(target)
+        except ResolutionError as exc:  # still listed: this shows what is mapped, and says what `run` would refuse
+            endpoints, unbuildable = discover(target, check=False), str(exc)
+        rows = [(e.path, e, None) for e in endpoints]
         adapter_text = f"{adapter_name} ({origin})"
     width = max([len("PATH"), *(len(path) for path, _, _ in rows)])
     method_width = max([len("CONTROLLER.METHOD"), *(len(e.qualname) for _, e, _ in rows)])
@@ -121,6 +127,8 @@ def _routes(args: argparse.Namespace) -> int:
         print(f"{path:<{width}}  {endpoint.qualname:<{method_width}}  {adapter_text}")
     if not rows:
         print(f"(no WebSocket endpoints in {name})")
+    if unbuildable:
+        print(f"pyfly-ws: {unbuildable}", file=sys.stderr)
     return 0
 
 
