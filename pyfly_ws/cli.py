@@ -16,8 +16,8 @@ from typing import Any
 from .adapter import Adapter
 from .app import create_app
 from .config import ENV_VAR, available_adapters, choose_adapter, load_adapter
-from .discovery import discover
 from .container import ResolutionError
+from .discovery import discover
 from .endpoint import Endpoint
 from .exceptions import ConfigurationError
 from .registry import registry_of

@@ -95,17 +95,16 @@ def mount(
     """
     router = app if isinstance(app, Router) else app.router
     known = getattr(router, REGISTRY_ATTRIBUTE, None)
-    if registry is None:
-        registry = known if isinstance(known, SessionRegistry) else SessionRegistry()
+    chosen = registry if registry is not None else known if isinstance(known, SessionRegistry) else SessionRegistry()
     for service in services:
-        registry.add_service(service)
-    endpoints = discover(source, registry=registry)
+        chosen.add_service(service)
+    endpoints = discover(source, registry=chosen)
     prefix = getattr(router, "prefix", "")  # FastAPI's APIRouter applies its prefix to each route added to it
     router.routes[0:0] = [endpoint_route(endpoint, prefix if isinstance(prefix, str) else "") for endpoint in endpoints]
-    if registry is not known:  # once per registry: its endpoints are read when the lifespan runs
-        router.lifespan_context = draining_lifespan(registry, router.lifespan_context)
+    if chosen is not known:  # once per registry: its endpoints are read when the lifespan runs
+        router.lifespan_context = draining_lifespan(chosen, router.lifespan_context)
     for target in (router, app):
         if getattr(target, REGISTRY_ATTRIBUTE, None) is None:
             with contextlib.suppress(AttributeError):
-                setattr(target, REGISTRY_ATTRIBUTE, registry)
-    return registry
+                setattr(target, REGISTRY_ATTRIBUTE, chosen)
+    return chosen

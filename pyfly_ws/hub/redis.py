@@ -59,8 +59,7 @@ def redacted(url: str) -> str:
             user, _, host = netloc.rpartition("@")
             netloc = f"{user.partition(':')[0]}:***@{host}"
         query = "&".join(
-            "password=***" if pair.partition("=")[0].lower() == "password" else pair
-            for pair in parts.query.split("&")
+            "password=***" if pair.partition("=")[0].lower() == "password" else pair for pair in parts.query.split("&")
         )
         return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
     except ValueError:
@@ -115,8 +114,9 @@ class RedisBackend:
                     self._client = None
                     with anyio.CancelScope(shield=True):
                         await client.aclose()
+                    cause = str(exc) or type(exc).__name__
                     raise HubUnavailableError(
-                        f"the hub cannot start: Redis at {self.shown_url} is unreachable ({exc or type(exc).__name__}); "
+                        f"the hub cannot start: Redis at {self.shown_url} is unreachable ({cause}); "
                         f"tried for {self.retry_for:g} s"
                     ) from None
                 logger.debug("Redis at %s is not reachable yet (%s); retrying", self.shown_url, exc)

@@ -130,7 +130,9 @@ def test_sources_in_every_form(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_examples_package_scans() -> None:
     paths = {e.path for e in discover("examples", check=False)}
     assert {"/ws/echo", "/ws/feed", "/ws/chat/{room}", "/ws/rooms/{room_id}"} <= paths
-    with pytest.raises(ResolutionError, match=r"controller examples\.chat\.ChatController: .*parameter 'hub' needs Hub"):
+    with pytest.raises(
+        ResolutionError, match=r"controller examples\.chat\.ChatController: .*parameter 'hub' needs Hub"
+    ):
         discover("examples")  # the chat needs the Hub its module registers in a Container of its own
 
 
