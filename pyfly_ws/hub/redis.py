@@ -110,7 +110,8 @@ class RedisBackend:
                 await client.set(self._node, 1, ex=int(HEARTBEAT * 3))
                 break
             except self._errors as exc:
-                if time.monotonic() + backoff > deadline:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     self._client = None
                     with anyio.CancelScope(shield=True):
                         await client.aclose()
@@ -120,7 +121,7 @@ class RedisBackend:
                         f"tried for {self.retry_for:g} s"
                     ) from None
                 logger.debug("Redis at %s is not reachable yet (%s); retrying", self.shown_url, exc)
-                await anyio.sleep(backoff)
+                await anyio.sleep(min(backoff, remaining))  # the last attempt at the deadline
                 backoff = min(backoff * 2, 1.0)
         tasks.start_soon(self._read, deliver)
         tasks.start_soon(self._heartbeat)
