@@ -82,6 +82,7 @@ def with_page(app: ASGIApp) -> ASGIApp:
         else:
             await app(scope, receive, send)
 
+    serve.__wrapped__ = app  # type: ignore[attr-defined]  # the application inside, for `pyfly-ws routes`
     serve.pyfly_ws_registry = registry_of(app)  # type: ignore[attr-defined]  # drained by `pyfly-ws run`
     serve.pyfly_ws_pages = ["/"]  # type: ignore[attr-defined]  # printed by `pyfly-ws run`
     return serve

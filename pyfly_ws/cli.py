@@ -9,13 +9,14 @@ import importlib.util
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
 from .adapter import Adapter
 from .app import create_app
-from .config import ENV_VAR, choose_adapter, describe_import_error, load_adapter
+from .config import ENV_VAR, available_adapters, choose_adapter, describe_import_error, load_adapter
+from .container import ResolutionError
 from .discovery import discover
 from .endpoint import Endpoint
 from .exceptions import ConfigurationError
@@ -118,20 +119,101 @@ def _run(args: argparse.Namespace) -> int:
 
 def _routes(args: argparse.Namespace) -> int:
     target, name = load_target(args.target)
+    unbuildable = ""
+    if not _is_app(target) and _is_app(getattr(target, "app", None)):
+        target, name = target.app, f"{name}:app"  # a module that defines its application: report that, as run serves it
     if _is_app(target):
-        raise CommandError(f"{name} is an application; name the module (or source) that holds the controllers")
-    endpoints = discover(target)
-    adapter_name, origin = choose_adapter(args.adapter)
-    load_adapter(adapter_name)
-    rows = [(e.path, e.qualname) for e in endpoints]
-    width = max([len("PATH"), *(len(path) for path, _ in rows)])
-    method_width = max([len("CONTROLLER.METHOD"), *(len(q) for _, q in rows)])
+        rows = _served_by(target)
+        adapter_text = f"{_adapter_serving(target, [served for _, _, served in rows]) or 'unknown'} ({name})"
+    else:
+        adapter_name, origin = choose_adapter(args.adapter)
+        load_adapter(adapter_name)
+        try:
+            endpoints = discover(target)
+        except ResolutionError as exc:  # still listed: this shows what is mapped, and says what `run` would refuse
+            endpoints, unbuildable = discover(target, check=False), str(exc)
+        rows = [(e.path, e, None) for e in endpoints]
+        adapter_text = f"{adapter_name} ({origin})"
+    width = max([len("PATH"), *(len(path) for path, _, _ in rows)])
+    method_width = max([len("CONTROLLER.METHOD"), *(len(e.qualname) for _, e, _ in rows)])
     print(f"{'PATH':<{width}}  {'CONTROLLER.METHOD':<{method_width}}  ADAPTER")
-    for path, qualname in rows:
-        print(f"{path:<{width}}  {qualname:<{method_width}}  {adapter_name} ({origin})")
+    for path, endpoint, _ in rows:
+        print(f"{path:<{width}}  {endpoint.qualname:<{method_width}}  {adapter_text}")
     if not rows:
         print(f"(no WebSocket endpoints in {name})")
+    if unbuildable:
+        print(f"pyfly-ws: {unbuildable}", file=sys.stderr)
     return 0
+
+
+_FRAMEWORK_ADAPTERS = {"starlette": "starlette", "fastapi": "starlette", "litestar": "litestar", "quart": "quart"}
+"""The adapter that serves an application of each framework (by the top-level package of its class)."""
+
+
+def _unwrapped(app: object) -> object:
+    """The application under wrappers that name it in ``__wrapped__`` (as ``functools.wraps`` does)."""
+    for _ in range(16):
+        inner = getattr(app, "__wrapped__", None)
+        if inner is None:
+            break
+        app = inner
+    return app
+
+
+def _served_by(app: object) -> list[tuple[str, Endpoint, type | None]]:
+    """``(path served, endpoint, class of its route's app)`` for every pyfly-ws endpoint ``app`` serves.
+
+    Routes are read the way Starlette and FastAPI keep them, so endpoints
+    mounted under a prefix show it; other applications give their registry's.
+    """
+    inner = _unwrapped(app)
+    rows = list(_mounted(getattr(inner, "routes", None)))
+    registry = registry_of(app)
+    registry = registry_of(inner) if registry is None else registry
+    seen = {id(endpoint) for _, endpoint, _ in rows}
+    rows += [(e.path, e, None) for e in (registry.endpoints if registry is not None else ()) if id(e) not in seen]
+    return rows
+
+
+def _mounted(routes: object, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Endpoint, type | None]]:
+    if depth > 16 or not isinstance(routes, list | tuple):
+        return
+    for route in routes:
+        path = getattr(route, "path", "")
+        path = path if isinstance(path, str) else ""
+        served = getattr(route, "endpoint", None)
+        endpoint = getattr(served, "endpoint", None)
+        if isinstance(endpoint, Endpoint):
+            yield _under(prefix + path, endpoint), endpoint, type(served)
+        elif isinstance(getattr(route, "routes", None), list | tuple):  # a Mount, or a router
+            yield from _mounted(route.routes, prefix + path, depth + 1)
+        elif callable(getattr(route, "effective_route_contexts", None)):  # a router included by recent FastAPI
+            included = [getattr(context, "starlette_route", None) for context in route.effective_route_contexts()]
+            yield from _mounted([r for r in included if r is not None], prefix, depth + 1)
+
+
+def _under(route_path: str, endpoint: Endpoint) -> str:
+    """The endpoint's own path behind the prefix its route adds (a route has one segment per endpoint segment)."""
+    own = [segment for segment in endpoint.path.split("/") if segment]
+    parts = [segment for segment in route_path.split("/") if segment]
+    prefix = parts[: max(len(parts) - len(own), 0)]
+    return ("/" + "/".join(prefix) if prefix else "") + endpoint.path
+
+
+def _adapter_serving(app: object, route_apps: Sequence[type | None]) -> str | None:
+    """The installed adapter that serves ``app``: the package of its routes' apps, else its framework's."""
+    installed = set(available_adapters())
+    for module in [cls.__module__ for cls in route_apps if cls is not None] + [type(_unwrapped(app)).__module__]:
+        root = module.partition(".")[0]
+        if root.startswith("pyfly_ws_") and root.removeprefix("pyfly_ws_") in installed:
+            return root.removeprefix("pyfly_ws_")  # a route of pyfly_ws_starlette, say
+        if module.startswith("pyfly_ws.asgi"):
+            return "asgi"
+        if root in _FRAMEWORK_ADAPTERS:
+            return _FRAMEWORK_ADAPTERS[root]
+        if root in installed:
+            return root  # a third-party adapter named after its framework
+    return None
 
 
 def _conformance(args: argparse.Namespace) -> int:

@@ -121,28 +121,63 @@ class Container:
         finally:
             self._building.pop()
 
+    def check(self, cls: type) -> None:
+        """Raise :class:`ResolutionError` if ``cls`` could not be built; nothing is built.
+
+        Follows the constructor parameters (and theirs) the way :meth:`resolve`
+        would: each needs a registered class, instance or factory. A factory or
+        a constructor may still fail when it runs; only that is left for later.
+        """
+        with self._lock:
+            self._check(self._find(cls), [])
+
+    def _check(self, registration: _Registration, chain: list[type]) -> None:
+        if registration.instance is not _MISSING or registration.factory is not None:
+            return
+        cls = registration.key
+        if cls in chain:
+            raise ResolutionError(f"dependency cycle: {' -> '.join(c.__qualname__ for c in [*chain, cls])}")
+        for name, hint in self._parameters(cls):
+            try:
+                needed = self._find(hint)
+            except ResolutionError as exc:
+                raise ResolutionError(
+                    f"cannot build {cls.__qualname__}: parameter {name!r} needs {hint.__qualname__}: {exc}"
+                ) from None
+            self._check(needed, [*chain, cls])
+
     def _arguments(self, cls: type) -> dict[str, Any]:
+        arguments: dict[str, Any] = {}
+        for name, hint in self._parameters(cls):
+            try:
+                arguments[name] = self.resolve(hint)
+            except ResolutionError as exc:
+                raise ResolutionError(
+                    f"cannot build {cls.__qualname__}: parameter {name!r} needs {hint.__qualname__}: {exc}"
+                ) from exc
+        return arguments
+
+    def _parameters(self, cls: type) -> list[tuple[str, type]]:
+        """The constructor parameters the container provides: ``(name, class)`` each."""
         init = cls.__init__  # type: ignore[misc]
         if init is object.__init__:
-            return {}
-        hints = typing.get_type_hints(init)
-        arguments: dict[str, Any] = {}
+            return []
+        try:
+            hints = typing.get_type_hints(init)
+        except Exception as exc:
+            raise ResolutionError(f"cannot build {cls.__qualname__}: its constructor's type hints: {exc!r}") from exc
+        needed: list[tuple[str, type]] = []
         for name, param in inspect.signature(init).parameters.items():
             if name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 continue
             hint = hints.get(name)
             if isinstance(hint, type) and (param.default is param.empty or self._knows(hint)):
-                try:
-                    arguments[name] = self.resolve(hint)
-                except ResolutionError as exc:
-                    raise ResolutionError(
-                        f"cannot build {cls.__qualname__}: parameter {name!r} needs {hint.__qualname__}: {exc}"
-                    ) from exc
+                needed.append((name, hint))
             elif param.default is param.empty:
                 raise ResolutionError(
                     f"cannot build {cls.__qualname__}: parameter {name!r} has no class type hint and no default"
                 )
-        return arguments
+        return needed
 
     def _knows(self, cls: type) -> bool:
         return cls in self._registrations or any(_is_subclass(key, cls) for key in self._registrations)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
-from .container import Container
+from .container import Container, ResolutionError
 from .endpoint import Endpoint, LazyController
 from .exceptions import ConfigurationError
 from .guards import Guard
@@ -94,12 +94,20 @@ def discover(
     allowed_origins: Iterable[str] | None = None,
     limits: Limits | None = None,
     registry: SessionRegistry | None = None,
+    check: bool = True,
 ) -> list[Endpoint]:
     """Every endpoint of every controller in ``source``, most specific path first.
 
     ``guards``, ``allowed_origins`` and ``limits`` apply to the whole
     application; controllers (``@websocket_policy``) and mappings refine them.
     The endpoints share ``registry`` (a new :class:`SessionRegistry` if not given).
+
+    Controllers are still built on the first connection, but with ``check``
+    (the default) a :class:`Container` source (classes, modules and module
+    names make one) must be able to build each controller with an endpoint:
+    a constructor parameter nothing provides raises :class:`ResolutionError`
+    here, naming the controller and the parameter, rather than refusing every
+    handshake later.
     """
     app_policy = Policy.of(guards, allowed_origins, limits)
     registry = SessionRegistry() if registry is None else registry
@@ -113,7 +121,10 @@ def discover(
         base = getattr(cls, "__pyfly_request_mapping__", "") or ""
         lazy = LazyController(resolved.resolve, cls)
         controller_policy = app_policy.then(getattr(cls, "__pyfly_ws_policy__", None) or Policy())
-        for method, sub_path, policy in mapped_methods(cls):
+        methods = mapped_methods(cls)
+        if check and methods and isinstance(resolved, Container):
+            _check_buildable(resolved, cls, made=resolved is not source)
+        for method, sub_path, policy in methods:
             path = join_paths(str(base), sub_path)
             merged = controller_policy.then(policy)
             endpoints.append(Endpoint(path, PathTemplate(path), cls, method, lazy, merged, registry))
@@ -121,6 +132,14 @@ def discover(
     endpoints.sort(key=lambda e: e.template.specificity)
     registry.endpoints.extend(endpoints)
     return endpoints
+
+
+def _check_buildable(container: Container, cls: type, *, made: bool) -> None:
+    try:
+        container.check(cls)
+    except ResolutionError as exc:
+        hint = " (classes and modules give only their controllers: use a Container that provides it)" if made else ""
+        raise ResolutionError(f"controller {cls.__module__}.{cls.__qualname__}: {exc}{hint}") from None
 
 
 def _check_overlaps(endpoints: list[Endpoint]) -> None:

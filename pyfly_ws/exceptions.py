@@ -11,6 +11,7 @@ __all__ = [
     "InvalidPayloadError",
     "LimitExceededError",
     "MessageTypeError",
+    "MissingDependencyError",
     "SessionClosedError",
     "WebSocketDisconnect",
     "WebSocketError",
@@ -98,5 +99,9 @@ class AdapterNotFoundError(ConfigurationError, LookupError):
     """No adapter is installed under the requested name."""
 
 
-class AdapterUnavailableError(ConfigurationError, ImportError):
+class MissingDependencyError(ConfigurationError, ImportError):
+    """An optional dependency of a chosen feature is not installed; the message names the ``pip install`` to run."""
+
+
+class AdapterUnavailableError(MissingDependencyError):
     """The adapter is known, but the framework it needs is not installed."""

@@ -8,6 +8,8 @@ controller is resolved; a refusal never runs the handler or ``on_disconnect``.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
@@ -17,7 +19,7 @@ from urllib.parse import urlsplit
 from .datastructures import Headers, QueryParams
 from .exceptions import WebSocketError
 
-__all__ = ["Guard", "HandshakeView", "Reject", "origin_allowed"]
+__all__ = ["Guard", "HandshakeView", "Reject", "origin_allowed", "origin_refusal"]
 
 
 class Reject(WebSocketError):
@@ -70,22 +72,102 @@ Guard = Callable[[HandshakeView], Any | Awaitable[Any]]
 
 
 def origin_allowed(headers: Headers, allowed: tuple[str, ...] | None) -> bool:
-    """Whether the handshake's ``Origin`` may connect.
+    """Whether the handshake's ``Origin`` may connect (see :func:`origin_refusal`)."""
+    return origin_refusal(headers, allowed) is None
 
-    No ``Origin`` header (a non-browser client) is allowed. Otherwise the origin
-    must name the same host and port as the ``Host`` header, or be listed in
-    ``allowed`` (``"*"`` allows any origin).
+
+def origin_refusal(headers: Headers, allowed: tuple[str, ...] | None) -> str | None:
+    """Why the handshake's ``Origin`` may not connect, or ``None`` if it may. Never raises.
+
+    No ``Origin`` header (a non-browser client) is allowed. Otherwise the
+    origin must name the same host and port as the ``Host`` header, or be
+    listed in ``allowed`` (``"*"`` allows any origin). Hosts compare without
+    case or a trailing dot, IPv6 literals in any spelling (``[::1]``), and a
+    port left out means the scheme's default. ``X-Forwarded-Host`` is not
+    consulted: behind a proxy that rewrites ``Host``, list the public origin
+    in ``allowed``. An ``Origin`` that is not ``scheme://host[:port]`` (a
+    port out of range, not a number, a path) is refused as malformed.
     """
     origin = headers.get("origin")
     if origin is None:
-        return True
+        return None
     if allowed and ("*" in allowed or origin.rstrip("/").lower() in allowed):
-        return True
-    host = headers.get("host", "").lower()
-    parts = urlsplit(origin.lower())
-    if not parts.scheme or not parts.hostname:
-        return False  # "null" and other opaque origins
-    default_port = {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(parts.scheme)
-    origin_host = parts.hostname if parts.port in (None, default_port) else f"{parts.hostname}:{parts.port}"
-    bare_host = host.rsplit(":", 1)[0] if host.endswith((":80", ":443")) else host
-    return origin_host in (host, bare_host)
+        return None
+    try:
+        parsed = _parse_origin(origin)
+    except ValueError as exc:
+        return f"malformed origin: {exc}"
+    if parsed is None:
+        return "not allowed (an opaque origin)"
+    scheme, host, port = parsed
+    if allowed and _serialize(scheme, host, port) in _canonical(allowed):
+        return None
+    default = _DEFAULT_PORTS.get(scheme)
+    served = _parse_host(headers.get("host", ""))
+    if default is None or served is None or served[0] != host:
+        return "not allowed"
+    served_port = default if served[1] is None else served[1]
+    return None if (default if port is None else port) == served_port else "not allowed"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _parse_origin(origin: str) -> tuple[str, str, int | None] | None:
+    """``(scheme, host, port)`` of a serialized origin, ``None`` for an opaque one; ``ValueError`` if malformed."""
+    text = origin.strip()
+    if text.lower() == "null":
+        return None
+    parts = urlsplit(text)  # raises ValueError for a bad IPv6 literal
+    if not parts.scheme or not parts.netloc:
+        raise ValueError("expected scheme://host[:port]")
+    if parts.username is not None or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("an origin has no user, path, query or fragment")
+    if not parts.hostname:
+        raise ValueError("no host")
+    port = parts.port  # raises ValueError for a port out of range or not a number
+    return parts.scheme.lower(), _host_key(parts.hostname), port
+
+
+def _parse_host(value: str) -> tuple[str, int | None] | None:
+    """``(host, port)`` of a ``Host`` header (``name``, ``name:port``, ``[v6]``, ``[v6]:port``), or ``None``."""
+    text = value.strip()
+    if text.startswith("["):
+        name, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port_text = rest[1:]
+    else:
+        name, _, port_text = text.rpartition(":") if ":" in text else (text, "", "")
+        if ":" in name:
+            return None  # an IPv6 address must be in brackets
+    if not name or (port_text and not (port_text.isascii() and port_text.isdigit() and int(port_text) <= 65535)):
+        return None
+    return _host_key(name), int(port_text) if port_text else None
+
+
+def _host_key(name: str) -> str:
+    """A host as compared: lower case, no trailing dot, an IP address in its canonical spelling."""
+    name = name.lower().removesuffix(".")
+    try:
+        return ipaddress.ip_address(name).compressed
+    except ValueError:
+        return name
+
+
+def _serialize(scheme: str, host: str, port: int | None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{scheme}://{shown}:{port}"
+
+
+@functools.lru_cache(maxsize=256)
+def _canonical(allowed: tuple[str, ...]) -> frozenset[str]:
+    """The allowed origins as :func:`_serialize` writes them (an entry that does not parse stays as written)."""
+    found: set[str] = set()
+    for entry in allowed:
+        try:
+            parsed = _parse_origin(entry)
+        except ValueError:
+            parsed = None
+        found.add(entry if parsed is None else _serialize(*parsed))
+    return frozenset(found)

@@ -25,7 +25,7 @@ from .close_codes import CloseCode
 from .connection import Connection
 from .datastructures import Headers, QueryParams
 from .exceptions import ProtocolCloseError, WebSocketDisconnect
-from .guards import HandshakeView, Reject, origin_allowed
+from .guards import HandshakeView, Reject, origin_refusal
 from .session import _CLOSED, WebSocketSession, serving
 from .supervisor import CLOSE_GRACE, Supervisor
 
@@ -139,8 +139,10 @@ async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mappin
     policy = endpoint.policy
     handshake = connection.handshake
     headers = Headers.from_raw(handshake.headers)
-    if not origin_allowed(headers, policy.allowed_origins):
-        logger.info("%s: refused the handshake from origin %r (not allowed)", endpoint.qualname, headers.get("origin"))
+    why = origin_refusal(headers, policy.allowed_origins)
+    if why is not None:
+        origin = headers.get("origin") or ""
+        logger.info("%s: refused the handshake from origin %r (%s)", endpoint.qualname, origin[:200], why)
         await deny(connection, 403, "origin not allowed")
         return None
     if not policy.guards:

@@ -4,7 +4,7 @@ Build a whole app with :func:`create_app`, or add the endpoints to an app
 you already have with :func:`mount` (or the lower-level :func:`routes`)::
 
     app = FastAPI()
-    pyfly_ws_starlette.mount(app, [ChatController])
+    pyfly_ws_starlette.mount(app, [ChatController])  # drains with the app's lifespan
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a subproce
         'the "starlette" adapter needs Starlette, which is not installed: pip install "pyfly-ws[starlette]"'
     ) from exc
 
-from .adapter import StarletteAdapter, adapter, create_app, draining_lifespan
+from .adapter import StarletteAdapter, adapter, create_app
 from .connection import StarletteConnection
+from .lifespan import draining_lifespan
 from .routes import endpoint_route, mount, routes, translate
 
 __all__ = [

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.applications import Starlette
 
 from pyfly_ws import Capabilities, Endpoint, discover
-from pyfly_ws.registry import drain_endpoints, start_endpoints
 
+from .lifespan import draining_lifespan
 from .routes import translate
 
 __all__ = ["StarletteAdapter", "adapter", "create_app"]
@@ -42,33 +41,6 @@ class StarletteAdapter:
         user_routes = options.pop("routes", None) or ()
         options["lifespan"] = draining_lifespan(endpoints, options.pop("lifespan", None))
         return Starlette(routes=[*translate(endpoints), *user_routes], **options)
-
-
-Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
-
-
-def draining_lifespan(endpoints: Sequence[Endpoint], inner: Lifespan | None = None) -> Lifespan:
-    """A Starlette lifespan around ``inner``: starts the endpoints' services, drains their sessions on shutdown.
-
-    Use it in an application you build yourself: ``Starlette(routes=..., lifespan=draining_lifespan(endpoints))``.
-    """
-
-    @asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[Any]:
-        await start_endpoints(endpoints)
-        if inner is None:
-            try:
-                yield None
-            finally:
-                await drain_endpoints(endpoints)
-            return
-        async with inner(app) as state:
-            try:
-                yield state
-            finally:
-                await drain_endpoints(endpoints)
-
-    return lifespan
 
 
 adapter = StarletteAdapter()

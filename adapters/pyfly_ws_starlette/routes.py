@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from starlette.applications import Starlette
@@ -9,9 +10,11 @@ from starlette.routing import Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from pyfly_ws import Endpoint, discover
+from pyfly_ws import Endpoint, Service, SessionRegistry, discover
+from pyfly_ws.registry import REGISTRY_ATTRIBUTE
 
 from .connection import StarletteConnection
+from .lifespan import draining_lifespan
 
 __all__ = ["EndpointApp", "endpoint_route", "mount", "route_path", "routes", "translate"]
 
@@ -48,9 +51,9 @@ class EndpointApp:
         await self._serve(StarletteConnection(websocket, receive, send), scope.get("path_params") or {})
 
 
-def endpoint_route(endpoint: Endpoint) -> WebSocketRoute:
-    """A ``WebSocketRoute`` serving one endpoint, named ``Controller.method``."""
-    return WebSocketRoute(route_path(endpoint), EndpointApp(endpoint), name=endpoint.qualname)
+def endpoint_route(endpoint: Endpoint, prefix: str = "") -> WebSocketRoute:
+    """A ``WebSocketRoute`` serving one endpoint at ``prefix`` + its path, named ``Controller.method``."""
+    return WebSocketRoute(prefix + route_path(endpoint), EndpointApp(endpoint), name=endpoint.qualname)
 
 
 def translate(endpoints: Iterable[Endpoint]) -> list[WebSocketRoute]:
@@ -68,12 +71,40 @@ def routes(source: object) -> list[WebSocketRoute]:
     return translate(discover(source))
 
 
-def mount(app: Starlette | Router, source: object) -> None:
-    """Add the routes for every endpoint in ``source`` to an existing Starlette or FastAPI app (or router).
+def mount(
+    app: Starlette | Router,
+    source: object,
+    *,
+    registry: SessionRegistry | None = None,
+    services: Iterable[Service] = (),
+) -> SessionRegistry:
+    """Serve every endpoint in ``source`` from an existing Starlette or FastAPI app (or router); returns the registry.
 
-    They go in front of the app's own routes: a ``WebSocketRoute`` matches
+    The routes go in front of the app's own: a ``WebSocketRoute`` matches
     WebSocket requests only, so no HTTP route is hidden, while a catch-all
-    ``Mount("/", ...)`` of the app cannot hide an endpoint.
+    ``Mount("/", ...)`` of the app cannot hide an endpoint. A FastAPI
+    ``APIRouter(prefix="/v1")`` gets them under its prefix, as its own routes
+    do (mount before ``app.include_router(router)``, as for those).
+
+    The app's lifespan is wrapped so that ``services`` (a hub, say) start with
+    it and the live sessions are drained (1001) on shutdown, inside the app's
+    own lifespan: nothing else to call. The sessions are counted in
+    ``registry`` (the one a previous ``mount`` on the same app made, else a new
+    one), which is returned and also found by :func:`pyfly_ws.registry_of(app)
+    <pyfly_ws.registry_of>`, so ``pyfly-ws run`` drains the app on a signal.
     """
     router = app if isinstance(app, Router) else app.router
-    router.routes[0:0] = routes(source)
+    known = getattr(router, REGISTRY_ATTRIBUTE, None)
+    chosen = registry if registry is not None else known if isinstance(known, SessionRegistry) else SessionRegistry()
+    for service in services:
+        chosen.add_service(service)
+    endpoints = discover(source, registry=chosen)
+    prefix = getattr(router, "prefix", "")  # FastAPI's APIRouter applies its prefix to each route added to it
+    router.routes[0:0] = [endpoint_route(endpoint, prefix if isinstance(prefix, str) else "") for endpoint in endpoints]
+    if chosen is not known:  # once per registry: its endpoints are read when the lifespan runs
+        router.lifespan_context = draining_lifespan(chosen, router.lifespan_context)
+    for target in (router, app):
+        if getattr(target, REGISTRY_ATTRIBUTE, None) is None:
+            with contextlib.suppress(AttributeError):
+                setattr(target, REGISTRY_ATTRIBUTE, chosen)
+    return chosen

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from ..adapter import ASGIApp, Receive, Scope, Send
 from ..endpoint import Endpoint
+from ..exceptions import ConfigurationError
+from ..hub import HubUnavailableError
 from ..lifecycle import logger, refuse
 from ..registry import SessionRegistry, drain_endpoints, registries, start_endpoints
 from .connection import ASGIConnection
@@ -121,7 +123,9 @@ class PyflyASGIApp:
                     if result is not None:
                         await result
             except Exception as exc:
-                logger.error("%s hook failed", done, exc_info=True)
+                # A deployment problem pyfly-ws reports (Redis unreachable, a missing extra) is one line.
+                explained = isinstance(exc, ConfigurationError | HubUnavailableError)
+                logger.error("%s hook failed%s", done, f": {exc}" if explained else "", exc_info=not explained)
                 await send({"type": f"{done}.failed", "message": repr(exc)})
                 if done == "lifespan.startup":
                     return

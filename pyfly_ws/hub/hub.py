@@ -109,6 +109,8 @@ class Hub:
         if failure:
             await stopped.wait()
             self._stopping = self._stopped = None
+            if isinstance(failure[0], HubUnavailableError):
+                raise failure[0].with_traceback(None)  # its one line says it all; the hub task's frames do not
             raise failure[0]
 
     async def stop(self) -> None:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from anyio.abc import TaskGroup
 
 from .backend import Deliver
+from .workers import worker_processes
 
 __all__ = ["MemoryBackend"]
+
+logger = logging.getLogger("pyfly_ws.hub")
+
+_warned = False
+"""Whether this process already warned that its in-memory rooms are split across workers."""
 
 
 class MemoryBackend:
@@ -16,7 +24,17 @@ class MemoryBackend:
         self._members: dict[str, int] = {}
 
     async def start(self, deliver: Deliver, tasks: TaskGroup) -> None:
-        """Nothing to connect to."""
+        """Nothing to connect to; warns (once a process) if the server runs several worker processes."""
+        global _warned
+        workers = worker_processes()
+        if workers > 1 and not _warned:
+            _warned = True
+            logger.warning(
+                "the hub keeps its rooms in memory, in this process only, but the server runs %d worker processes: "
+                "members on different workers miss each other's messages. Share the rooms through Redis "
+                '(Hub("redis://HOST:6379/0"), pip install "pyfly-ws[redis]") or run one worker',
+                workers,
+            )
 
     async def stop(self) -> None:
         """Forget the counts."""

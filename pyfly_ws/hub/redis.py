@@ -19,11 +19,12 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from anyio.abc import TaskGroup
 
-from ..exceptions import AdapterUnavailableError
+from ..exceptions import MissingDependencyError
 from .backend import Deliver, HubUnavailableError
 
 __all__ = ["RedisBackend"]
@@ -39,10 +40,30 @@ def _redis() -> Any:
         import redis.asyncio
         import redis.exceptions
     except ModuleNotFoundError as exc:
-        raise AdapterUnavailableError(
-            'the Redis hub backend needs redis-py, which is not installed: pip install "pyfly-ws[redis]"'
-        ) from exc
+        if exc.name is not None and exc.name != "redis" and not exc.name.startswith("redis."):
+            raise  # something redis-py itself needs
+        missing = MissingDependencyError(
+            'the Redis hub needs redis-py, which is not installed: pip install "pyfly-ws[redis]"'
+        )
+        missing.name = "redis"
+        raise missing from None
     return redis
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password=`` query parameter) shown as ``***``."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            user, _, host = netloc.rpartition("@")
+            netloc = f"{user.partition(':')[0]}:***@{host}"
+        query = "&".join(
+            "password=***" if pair.partition("=")[0].lower() == "password" else pair for pair in parts.query.split("&")
+        )
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+    except ValueError:
+        return f"{url.partition('://')[0]}://***"
 
 
 class RedisBackend:
@@ -50,8 +71,11 @@ class RedisBackend:
 
     def __init__(self, url: str, *, prefix: str = "pyfly-ws", retry_for: float = 5.0) -> None:
         if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"a Redis URL starts with redis://, rediss:// or unix://, got {url!r}")
+            raise ValueError(f"a Redis URL starts with redis://, rediss:// or unix://, got {redacted(url)!r}")
+        self._redis = _redis()  # chosen now: a missing redis-py fails here, not at start-up
         self.url = url
+        self.shown_url = redacted(url)
+        """The URL as logs and errors show it: without its password."""
         self.prefix = prefix
         self.retry_for = retry_for
         """Seconds a publication is retried while Redis is unreachable, before it fails."""
@@ -65,17 +89,40 @@ class RedisBackend:
         self._down_since: float | None = None
 
     def __repr__(self) -> str:
-        return f"<RedisBackend {self.url}>"
+        return f"<RedisBackend {self.shown_url}>"
 
     # -- the contract ------------------------------------------------------------
 
     async def start(self, deliver: Deliver, tasks: TaskGroup) -> None:
-        """Connect, and start the reader and the heartbeat."""
-        redis = _redis()
+        """Connect (retrying for ``retry_for`` seconds), and start the reader and the heartbeat.
+
+        Raises :class:`~pyfly_ws.hub.HubUnavailableError`, with one line naming
+        the URL and the cause, if Redis cannot be reached in that time.
+        """
+        redis = self._redis
         self._errors = (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-        self._client = redis.asyncio.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+        client = self._client = redis.asyncio.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
         self._node = f"{self.prefix}:node:{id(self):x}-{time.time_ns():x}"
-        await self._retrying(lambda: self._client.set(self._node, 1, ex=int(HEARTBEAT * 3)))
+        deadline = time.monotonic() + self.retry_for
+        backoff = 0.05
+        while True:
+            try:
+                await client.set(self._node, 1, ex=int(HEARTBEAT * 3))
+                break
+            except self._errors as exc:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._client = None
+                    with anyio.CancelScope(shield=True):
+                        await client.aclose()
+                    cause = str(exc) or type(exc).__name__
+                    raise HubUnavailableError(
+                        f"the hub cannot start: Redis at {self.shown_url} is unreachable ({cause}); "
+                        f"tried for {self.retry_for:g} s"
+                    ) from None
+                logger.debug("Redis at %s is not reachable yet (%s); retrying", self.shown_url, exc)
+                await anyio.sleep(min(backoff, remaining))  # the last attempt at the deadline
+                backoff = min(backoff * 2, 1.0)
         tasks.start_soon(self._read, deliver)
         tasks.start_soon(self._heartbeat)
 
@@ -216,7 +263,7 @@ class RedisBackend:
             except self._errors as exc:
                 self._went_down(exc)
                 if time.monotonic() + backoff > deadline:
-                    raise HubUnavailableError(f"Redis at {self.url} is unreachable: {exc}") from exc
+                    raise HubUnavailableError(f"Redis at {self.shown_url} is unreachable: {exc}") from exc
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 1.0)
             else:
@@ -226,11 +273,13 @@ class RedisBackend:
     def _went_down(self, exc: BaseException) -> None:
         if self._down_since is None:
             self._down_since = time.monotonic()
-            logger.warning("Redis at %s is unreachable (%s); sessions stay open, retrying", self.url, exc)
+            logger.warning("Redis at %s is unreachable (%s); sessions stay open, retrying", self.shown_url, exc)
 
     def _came_back(self) -> None:
         if self._down_since is not None:
-            logger.info("Redis at %s is reachable again after %.1f s", self.url, time.monotonic() - self._down_since)
+            logger.info(
+                "Redis at %s is reachable again after %.1f s", self.shown_url, time.monotonic() - self._down_since
+            )
             self._down_since = None
 
     def _channel(self, room: str) -> str:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -18,6 +24,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect as sync_connect
 from websockets.typing import Subprotocol
 
 import pyfly_ws
@@ -30,14 +37,19 @@ from pyfly_ws import (
     rest_controller,
     websocket_mapping,
 )
+from pyfly_ws.cli import main as cli_main
 from pyfly_ws.config import load_adapter
+from pyfly_ws.testing import ASGIClient, HandshakeRefused
 from pyfly_ws_starlette import StarletteConnection
+from tests.adapters import starlette_mounted
 from tests.support.blocked import messages_without
 from tests.support.drain import Held, assert_drains_on_shutdown
 from tests.support.probe import Probe
 from tests.support.server import serve
 
 pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @rest_controller
@@ -325,3 +337,152 @@ async def test_draining_lifespan_drains_mounted_routes_and_runs_the_inner_lifesp
     )
     await assert_drains_on_shutdown(app)
     assert entered == ["start", "stop"]
+
+
+class Recorder:
+    """A service that records when the application starts and stops it."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    async def start(self) -> None:
+        self.events.append("start")
+
+    async def stop(self) -> None:
+        self.events.append("stop")
+
+
+@pytest.mark.parametrize("kind", ["fastapi", "starlette"])
+async def test_mount_drains_on_lifespan_shutdown_inside_the_apps_own_lifespan(kind: str) -> None:
+    entered: list[object] = []
+
+    @contextlib.asynccontextmanager
+    async def own(app: Any) -> AsyncIterator[None]:
+        entered.append("start")
+        yield
+        entered.append(list(Held.closed))  # the sessions are drained before the app's own lifespan ends
+
+    app = FastAPI(lifespan=own) if kind == "fastapi" else Starlette(lifespan=own)
+    service = Recorder()
+    registry = pyfly_ws_starlette.mount(app, Held, services=[service])
+    assert pyfly_ws.registry_of(app) is registry
+    await assert_drains_on_shutdown(app)
+    assert entered == ["start", [(1001, "server shutting down")] * 2]
+    assert service.events == ["start", "stop"]
+    assert registry.draining
+
+
+@rest_controller
+class Other:
+    @websocket_mapping("/other")
+    async def other(self, session: WebSocketSession) -> None:
+        await session.accept()
+
+
+async def test_mount_twice_shares_one_registry_and_one_drain() -> None:
+    app = FastAPI()
+    service = Recorder()
+    registry = pyfly_ws_starlette.mount(app, Held, services=[service])
+    assert pyfly_ws_starlette.mount(app, Other) is registry
+    assert [e.path for e in registry.endpoints] == ["/held", "/other"]
+    await assert_drains_on_shutdown(app)
+    assert service.events == ["start", "stop"]
+
+
+@pytest.mark.parametrize("kind", ["fastapi", "starlette"])
+async def test_mount_runs_the_drain_in_a_real_servers_lifespan(kind: str) -> None:
+    app = FastAPI() if kind == "fastapi" else Starlette()
+    service = Recorder()
+    registry = pyfly_ws_starlette.mount(app, Held, services=[service])
+    with serve(app) as base:
+        assert service.events == ["start"]
+        async with connect(f"{base}/held") as ws:
+            assert await ws.recv() == "ready"
+    assert registry.draining  # uvicorn closed the connections itself (1012) before the lifespan shutdown
+    assert service.events == ["start", "stop"]
+
+
+async def test_mount_into_a_prefixed_api_router_serves_under_the_prefix_and_drains() -> None:
+    app = FastAPI()
+    router = APIRouter(prefix="/v1")
+    registry = pyfly_ws_starlette.mount(router, Held)
+    app.include_router(router)
+    Held.closed.clear()
+    async with ASGIClient(app) as client:
+        with pytest.raises(HandshakeRefused):
+            async with client.connect("/held"):
+                pass
+        async with client.connect("/v1/held") as ws:
+            assert await ws.receive() == "ready"
+            assert registry.count() == 1
+            await client.shutdown()
+            assert await ws.wait_closed() == (1001, "server shutting down")
+    assert Held.closed == [(1001, "server shutting down")]
+
+
+async def test_mount_into_a_prefixed_api_router_on_a_real_server() -> None:
+    with serve(starlette_mounted.build_fastapi()) as base:
+        async with connect(f"{base}/v1/ws/echo") as ws:
+            await ws.send("hi")
+            assert await ws.recv() == "hi"
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"{base}/ws/echo"):
+                pass
+        assert refused.value.response.status_code == 403
+
+
+def test_routes_reports_what_a_fastapi_app_serves(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYFLY_WS_ADAPTER", raising=False)
+    target = "tests.adapters.starlette_mounted:fastapi_app"
+    assert cli_main(["routes", target]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in lines[1:]] == [
+        ["/ws/wait", "Waiting.wait", "starlette", f"({target})"],
+        ["/v1/ws/echo", "Echo.echo", "starlette", f"({target})"],
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("target", ["fastapi_app", "starlette_app"])
+def test_pyfly_ws_run_drains_a_mounted_app_on_sigterm(target: str) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pyfly_ws", "run", f"tests.adapters.starlette_mounted:{target}", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with contextlib.ExitStack() as stack:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    first = stack.enter_context(sync_connect(f"ws://127.0.0.1:{port}/ws/wait", open_timeout=2))
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            clients = [first, stack.enter_context(sync_connect(f"ws://127.0.0.1:{port}/ws/wait"))]
+            for ws in clients:
+                assert ws.recv(timeout=5) == "ready"
+            proc.send_signal(signal.SIGTERM)
+            for ws in clients:
+                with pytest.raises(ConnectionClosed) as closed:
+                    ws.recv(timeout=10)
+                assert closed.value.rcvd is not None
+                assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "server shutting down")
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert out.count("on_disconnect /ws/wait 1001 server shutting down") == 2, out

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyfly_ws import (
     HandshakeView,
@@ -18,7 +22,7 @@ from pyfly_ws import (
     websocket_mapping,
     websocket_policy,
 )
-from pyfly_ws.guards import origin_allowed
+from pyfly_ws.guards import origin_allowed, origin_refusal
 from pyfly_ws.testing import ASGIClient, HandshakeRefused
 
 pytestmark = pytest.mark.anyio
@@ -83,11 +87,86 @@ async def test_application_guards_through_create_app_run_first() -> None:
         ("https://b.example", "a.example", ("https://b.example",), True),
         ("https://c.example", "a.example", ("https://b.example",), False),
         ("https://c.example", "a.example", ("*",), True),
+        ("http://[::1]:8000", "[::1]:8000", None, True),
+        ("http://[0:0:0:0:0:0:0:1]:8000", "[::1]:8000", None, True),
+        ("https://[::1]", "[::1]", None, True),
+        ("http://[::1]:8001", "[::1]:8000", None, False),
+        ("http://[::1]:8000", "::1:8000", None, False),  # a bare IPv6 Host is malformed
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", None, True),
+        ("http://a.example.", "A.Example", None, True),
+        ("http://a.example", "a.example:80", None, True),
+        ("http://a.example", "a.example:443", None, False),
+        ("https://a.example:8443", "a.example:8443", None, True),
+        ("http://a.example:99999", "a.example:99999", None, False),
+        ("http://a.example:abc", "a.example", None, False),
+        ("http://[::1", "[::1]", None, False),
+        ("http://a.example/path", "a.example", None, False),
+        ("a.example", "a.example", None, False),
+        ("chrome-extension://a.example", "a.example", None, False),
+        ("https://b.example:443", "a.example", ("https://b.example",), True),
+        ("http://a.example", "", None, False),
+        ("http://a.example", "a.example:x", None, False),
     ],
 )
 def test_origin_rule(origin: str | None, host: str, allowed: tuple[str, ...] | None, ok: bool) -> None:
     pairs = [("host", host)] + ([("origin", origin)] if origin else [])
     assert origin_allowed(Headers(pairs), allowed) is ok
+
+
+@pytest.mark.parametrize(
+    ("origin", "why"),
+    [
+        ("http://a.example:99999", "malformed origin: Port out of range 0-65535"),
+        ("http://a.example:abc", "malformed origin: Port could not be cast to integer value as 'abc'"),
+        ("http://[::1", "malformed origin: Invalid IPv6 URL"),
+        ("null", "not allowed (an opaque origin)"),
+        ("https://b.example", "not allowed"),
+    ],
+)
+def test_origin_refusal_says_why(origin: str, why: str) -> None:
+    assert origin_refusal(Headers([("host", "a.example"), ("origin", origin)]), None) == why
+
+
+latin1 = st.text(st.characters(max_codepoint=255), max_size=40)
+"""What a header value decodes to: the server hands over bytes, read as Latin-1."""
+
+
+@given(
+    origin=latin1 | st.builds("{}://{}".format, st.sampled_from(["http", "https", "ws", "x"]), latin1),
+    host=latin1,
+    allowed=st.none() | st.lists(latin1.map(lambda s: s.rstrip("/").lower()), max_size=3).map(tuple),
+)
+def test_the_origin_check_never_raises(origin: str, host: str, allowed: tuple[str, ...] | None) -> None:
+    why = origin_refusal(Headers([("host", host), ("origin", origin)]), allowed)
+    assert why is None or why.startswith(("malformed origin: ", "not allowed"))
+
+
+hostnames = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\.[a-z]{2,6}){0,2}", fullmatch=True)
+addresses = st.ip_addresses().map(str) | hostnames
+
+
+def _shown(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+@given(
+    host=addresses,
+    scheme=st.sampled_from(["http", "https"]),
+    port=st.none() | st.integers(1, 65535),
+    upper=st.booleans(),
+)
+def test_same_origin_is_allowed_for_every_host_form(host: str, scheme: str, port: int | None, upper: bool) -> None:
+    """What a browser sends for a page on the server itself: ``Host`` and ``Origin`` name the same place."""
+    default = {"http": 80, "https": 443}[scheme]
+    spelled = ipaddress.ip_address(host).exploded if ":" in host else host  # another spelling of an IPv6 address
+    shown_port = "" if port in (None, default) else f":{port}"
+    origin = f"{scheme}://{_shown(spelled)}{shown_port}"
+    host_header = f"{_shown(host)}{shown_port}"
+    headers = Headers([("host", host_header.upper() if upper else host_header), ("origin", origin)])
+    assert origin_refusal(headers, None) is None
+    other = (port or default) % 65535 + 1
+    moved = Headers([("host", f"{_shown(host)}:{other}"), ("origin", f"{scheme}://{_shown(host)}:{port or default}")])
+    assert origin_refusal(moved, None) == "not allowed"
 
 
 def test_bad_policy_input_is_refused_early() -> None:

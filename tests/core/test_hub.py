@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 import anyio
@@ -9,9 +16,12 @@ import pytest
 
 from pyfly_ws import Limits, WebSocketSession, create_app, request_mapping, rest_controller, websocket_mapping
 from pyfly_ws.hub import Hub, MemoryBackend
+from pyfly_ws.hub.workers import worker_processes
 from pyfly_ws.testing import ASGIClient
 
 pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @rest_controller
@@ -129,3 +139,92 @@ def test_a_redis_url_picks_the_redis_backend_and_a_bad_url_is_refused() -> None:
     assert isinstance(Hub("redis://127.0.0.1:6379/0").backend, RedisBackend)
     with pytest.raises(ValueError, match="redis://"):
         RedisBackend("http://127.0.0.1")
+
+
+_WITHOUT_REDIS = """
+import sys
+sys.modules["redis"] = None  # redis-py cannot be imported in this interpreter
+import pyfly_ws
+from pyfly_ws.hub import Hub, RedisBackend  # the hub itself needs no redis-py
+try:
+    Hub("redis://:secret@127.0.0.1:6379/0")
+except Exception as exc:
+    print(type(exc).__name__, isinstance(exc, pyfly_ws.MissingDependencyError), isinstance(exc, ImportError))
+    print(isinstance(exc, pyfly_ws.AdapterUnavailableError), exc.name, exc.__cause__, exc.__suppress_context__)
+    print(exc)
+"""
+
+
+def test_a_redis_hub_without_redis_py_names_the_extra_in_one_line() -> None:
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_REDIS], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "MissingDependencyError True True",
+        "False redis None True",
+        'the Redis hub needs redis-py, which is not installed: pip install "pyfly-ws[redis]"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("redis://:secret@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+        ("rediss://ann:p%40ss@cache.example:6380", "rediss://ann:***@cache.example:6380"),
+        ("unix:///run/redis.sock?db=1&password=secret", "unix:///run/redis.sock?db=1&password=***"),
+    ],
+)
+def test_the_redis_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    from pyfly_ws.hub import RedisBackend
+
+    backend = RedisBackend(url)
+    assert backend.shown_url == shown
+    assert repr(backend) == f"<RedisBackend {shown}>"
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "workers"),
+    [
+        (["/venv/bin/uvicorn", "examples.chat:app", "--workers", "2"], {}, 2),
+        (["/venv/lib/python3.11/site-packages/uvicorn/__main__.py", "app:app", "--workers=3"], {}, 3),
+        (["/venv/bin/uvicorn", "app:app"], {"WEB_CONCURRENCY": "4"}, 4),
+        (["/venv/bin/uvicorn", "app:app", "--workers", "1"], {"WEB_CONCURRENCY": "4"}, 1),
+        (["/venv/bin/uvicorn", "app:app"], {}, 1),
+        (["gunicorn", "-w", "4", "-k", "uvicorn.workers.UvicornWorker", "app:app"], {}, 4),
+        (["gunicorn", "-w4", "app:app"], {}, 4),
+        (["hypercorn", "app:app", "-w", "2"], {"WEB_CONCURRENCY": "8"}, 2),
+        (["granian", "--interface", "asgi", "app:app"], {"GRANIAN_WORKERS": "2"}, 2),
+        (["/venv/bin/pytest", "-w", "4"], {"WEB_CONCURRENCY": "4"}, 1),
+        (["pyfly-ws", "run", "examples.chat"], {"WEB_CONCURRENCY": "4"}, 1),
+        (["/venv/bin/uvicorn", "app:app", "--workers", "many"], {}, 1),
+        ([], {}, 1),
+    ],
+)
+def test_the_worker_count_is_read_from_the_servers_command_line(
+    argv: list[str], environ: dict[str, str], workers: int
+) -> None:
+    assert worker_processes(argv, environ) == workers
+
+
+def test_an_in_memory_hub_under_several_uvicorn_workers_warns_once_each(tmp_path: Path) -> None:
+    """``uvicorn examples.chat:app --workers 2`` splits the rooms: each worker says so at start, once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if key not in ("PYFLY_WS_ADAPTER", "PYFLY_WS_CHAT_REDIS")}
+    argv = [sys.executable, "-m", "uvicorn", "examples.chat:app", "--workers", "2", "--port", str(port)]
+    log = tmp_path / "uvicorn.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 25
+        while log.read_text().count("Application startup complete") < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and its workers, all started here
+        proc.wait(15)
+    text = log.read_text()
+    warnings = [line for line in text.splitlines() if line.startswith("the hub keeps its rooms in memory")]
+    assert len(warnings) == 2, text
+    assert "the server runs 2 worker processes" in warnings[0] and 'Hub("redis://' in warnings[0]

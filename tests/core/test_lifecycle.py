@@ -188,8 +188,8 @@ async def test_controller_resolved_lazily_once_under_concurrent_first_connection
 async def test_unresolvable_controller_refuses_and_logs_error(caplog: pytest.LogCaptureFixture) -> None:
     @rest_controller
     class NeedsMissing:
-        def __init__(self, dep: FakeConnection) -> None:
-            self.dep = dep
+        def __init__(self) -> None:
+            raise LookupError("no connection to the database")  # fails when built, on the first connection
 
         @websocket_mapping("/m")
         async def m(self, session: WebSocketSession) -> None:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
@@ -162,3 +169,59 @@ async def test_the_hub_starts_and_stops_with_the_application(redis: RedisServer,
         await client.shutdown()
         assert await ws.wait_closed() == (1001, "server shutting down")
     assert not hub.started
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_an_unreachable_redis_fails_the_hub_start_in_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    from pyfly_ws.hub import Hub, HubUnavailableError, RedisBackend
+
+    port = closed_port()
+    hub = Hub(RedisBackend(f"redis://:secret@127.0.0.1:{port}/0", retry_for=1))
+    started = time.monotonic()
+    with pytest.raises(HubUnavailableError) as failed:
+        await hub.start()
+    took = time.monotonic() - started
+    assert 1 <= took < 4, took  # retried for retry_for, then gave up
+    message = str(failed.value)
+    assert re.fullmatch(
+        rf"the hub cannot start: Redis at redis://:\*\*\*@127\.0\.0\.1:{port}/0 is unreachable \(.*{port}.*\); "
+        r"tried for 1 s",
+        message,
+    ), message
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
+    shown = "".join(traceback.format_exception(failed.value))
+    assert shown.count("Traceback") == 1 and "site-packages/redis" not in shown, shown  # no chain, no redis-py frames
+    assert len(shown.splitlines()) <= 8, shown  # the caller's frame, the hub's, and the line
+    assert not hub.started
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # the error says it all, once
+
+
+def test_an_unreachable_redis_fails_start_up_under_uvicorn_in_one_clear_line(adapter_name: str) -> None:
+    port = closed_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])),
+        "PYFLY_WS_ADAPTER": adapter_name,
+        "HUB_REDIS_URL": f"redis://:secret@127.0.0.1:{port}/0",
+        "HUB_RETRY_FOR": "1",
+    }
+    argv = [sys.executable, "-m", "uvicorn", TARGET, "--port", str(closed_port()), "--lifespan", "on"]
+    started = time.monotonic()
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    took = time.monotonic() - started
+    out = done.stdout + done.stderr
+    assert done.returncode == 3, out  # uvicorn's "startup failed"
+    assert took < 15, took
+    line = f"the hub cannot start: Redis at redis://:***@127.0.0.1:{port}/0 is unreachable"
+    assert line in out, out
+    assert "secret" not in out
+    assert "During handling" not in out and "direct cause" not in out, out  # no chain of redis-py's errors
+    assert "site-packages/redis" not in out, out
+    if adapter_name == "asgi":  # the framework-free adapter says it in one line; frameworks add their own traceback
+        assert "Traceback" not in out, out
