@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 from .adapter import Adapter
 from .app import create_app
@@ -47,8 +47,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line told in one line (and where to read more), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pyfly-ws", description="Serve controller-based WebSocket endpoints.")
+    parser = _Parser(prog="pyfly-ws", description="Serve controller-based WebSocket endpoints.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -97,12 +104,15 @@ def _run(args: argparse.Namespace) -> int:
     if not _is_app(target) and _is_app(getattr(target, "app", None)):
         target, name = target.app, f"{name}:app"  # a module that defines its application: serve that
     if _is_app(target):
-        app, endpoints, adapter_text = target, _endpoints_of(target), "its own"
+        rows = _served_by(target)  # the paths it serves, a mount's or a router's prefix included
+        app, endpoints, adapter_text = target, [endpoint for _, endpoint, _ in rows], "its own"
+        paths = [path for path, _, _ in rows]
     else:
         endpoints = discover(target)
         adapter = _adapter(args.adapter)
         app = create_app(target, adapter)
         adapter_text = adapter.name
+        paths = [endpoint.path for endpoint in endpoints]
     if not endpoints and not _is_app(target):
         raise CommandError(f"{name} has no WebSocket endpoints (no @websocket_mapping on a controller class)")
     sock = listen(args.host, args.port)  # a taken port fails here, before the application's startup
@@ -110,8 +120,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"pyfly-ws: serving {name} ({adapter_text} adapter) on {args.server} at http://{base}", flush=True)
     for page in getattr(app, "pyfly_ws_pages", ()):
         print(f"  http://{base}{page}    (open in a browser)", flush=True)
-    for endpoint in endpoints:
-        print(f"  ws://{base}{endpoint.path}    {endpoint.qualname}", flush=True)
+    for path, endpoint in zip(paths, endpoints, strict=True):
+        print(f"  ws://{base}{path}    {endpoint.qualname}", flush=True)
     print("  (press Ctrl+C to stop)", flush=True)
     run_server(args.server, app, args.host, args.port, endpoints=endpoints, sock=sock, log_level=args.log_level)
     return 0
@@ -168,10 +178,8 @@ def _served_by(app: object) -> list[tuple[str, Endpoint, type | None]]:
     """
     inner = _unwrapped(app)
     rows = list(_mounted(getattr(inner, "routes", None)))
-    registry = registry_of(app)
-    registry = registry_of(inner) if registry is None else registry
     seen = {id(endpoint) for _, endpoint, _ in rows}
-    rows += [(e.path, e, None) for e in (registry.endpoints if registry is not None else ()) if id(e) not in seen]
+    rows += [(e.path, e, None) for e in _endpoints_of(app) or _endpoints_of(inner) if id(e) not in seen]
     return rows
 
 

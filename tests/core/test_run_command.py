@@ -39,10 +39,10 @@ def test_a_port_out_of_range_is_refused_by_the_parser(port: str) -> None:
     with pyfly_ws_run(["examples.echo", f"--port={port}"]) as proc:
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 2
-    assert out.splitlines()[-1].endswith(
-        f"argument --port: {port!r} is not a port: choose one from 0 to 65535 (0: any free port)"
-    )
-    assert "serving" not in out
+    assert out.splitlines() == [  # one line, no usage dump
+        f"pyfly-ws run: argument --port: {port!r} is not a port: choose one from 0 to 65535 (0: any free port)"
+        " (see pyfly-ws run --help)"
+    ]
 
 
 def test_a_missing_server_is_one_line_and_nothing_is_announced(
