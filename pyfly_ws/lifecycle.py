@@ -78,7 +78,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
     if admitted:
         session.state.update(admitted)
     registry._enter(supervisor)
-    own = serving.set(session)  # this task and those it starts are the session's own (see send_text)
+    own = serving.set(supervisor)  # this task and those it starts are the session's own (see send_text)
     try:
         with supervisor:
             try:

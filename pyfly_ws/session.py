@@ -66,11 +66,14 @@ _ACCEPTED = SessionState.ACCEPTED
 _CLOSED = SessionState.CLOSED
 _monotonic = time.monotonic
 
-serving: ContextVar[WebSocketSession | None] = ContextVar("pyfly_ws_serving", default=None)
-"""The session whose handler runs in this task (or in the task that started this one): its *own* tasks.
+serving: ContextVar[Supervisor | None] = ContextVar("pyfly_ws_serving", default=None)
+"""The supervisor of the session whose handler runs in this task (or in the task that started this one).
 
-A send from any other task (another session's handler, a background task)
-never waits for this session's client: see :meth:`WebSocketSession.send_text`.
+That session's *own* tasks: a send from any other task (another session's
+handler, a background task) never waits for this session's client (see
+:meth:`WebSocketSession.send_text`). The supervisor rather than the session:
+a timer scheduled by the handler keeps a copy of the context until it is due,
+and a finished supervisor holds no more than its endpoint.
 """
 _serving = serving.get
 
@@ -281,7 +284,7 @@ class WebSocketSession:
         """
         if not isinstance(data, str):
             raise TypeError(f"send_text() takes str, got {type(data).__name__}")
-        if self._supervisor is not None and _serving() is not self:
+        if _serving() is not self._supervisor and self._supervisor is not None:
             self._send_from_outside(data, "send text")
             return
         if self._state is not _ACCEPTED:
@@ -358,7 +361,7 @@ class WebSocketSession:
         return self._outbox.post(data, eager=True)
 
     async def _send(self, data: str | bytes, operation: str) -> None:
-        if self._supervisor is not None and _serving() is not self:
+        if _serving() is not self._supervisor and self._supervisor is not None:
             self._send_from_outside(data, operation)
             return
         if self._state is not _ACCEPTED:
