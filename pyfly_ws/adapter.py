@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from .endpoint import Endpoint
+from .lifecycle.endpoint import Endpoint
 
 __all__ = ["ASGIApp", "Adapter", "Message", "Receive", "Scope", "Send"]
 

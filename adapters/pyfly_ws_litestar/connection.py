@@ -1,4 +1,4 @@
-"""``LitestarConnection``: the :class:`~pyfly_ws.connection.Connection` over a native Litestar ``WebSocket``."""
+"""``LitestarConnection``: the :class:`~pyfly_ws.Connection` over a native Litestar ``WebSocket``."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from typing import Any
 from litestar import WebSocket, websocket
 from litestar.handlers import WebsocketRouteHandler
 
-from pyfly_ws.discovery import discover
-from pyfly_ws.endpoint import Endpoint
+from pyfly_ws.discovery.discover import discover
+from pyfly_ws.lifecycle.endpoint import Endpoint
 
 from .connection import LitestarConnection, PyflySocket
 

@@ -22,8 +22,8 @@ from quart.wrappers import Websocket
 from werkzeug.datastructures import Headers
 
 from pyfly_ws.close_codes import CloseCode
-from pyfly_ws.connection import Handshake, RawHeaders
 from pyfly_ws.exceptions import WebSocketDisconnect
+from pyfly_ws.session.connection import Handshake, RawHeaders
 from pyfly_ws.tasks import asyncio_task_getter
 
 from .recorder import RECORD_KEY

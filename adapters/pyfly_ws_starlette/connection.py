@@ -9,7 +9,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from starlette.websockets import WebSocketDisconnect as StarletteDisconnect
 
 from pyfly_ws.asgi import ASGIConnection
-from pyfly_ws.connection import RawHeaders
+from pyfly_ws.session.connection import RawHeaders
 
 __all__ = ["StarletteConnection"]
 

@@ -4,7 +4,7 @@ The handler runs inside its supervisor (``with supervisor:``), which can cancel 
 start *helpers* (the outbox's writer, a close from outside): tasks owned by no
 task group (see :mod:`pyfly_ws.tasks`), which end with the handler. The time
 limits (``idle_timeout``, ``first_message_timeout``, ``send_timeout``) are
-enforced by the registry's :class:`~pyfly_ws.timekeeper.Timekeeper`, which asks
+enforced by the registry's :class:`~pyfly_ws.lifecycle.timekeeper.Timekeeper`, which asks
 :meth:`Supervisor.due` when each session next needs a look, so neither the
 message path nor the session holds a timer or a task for them. When a limit is
 hit, or the application drains, the supervisor closes the session and, if the
@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .close_codes import CloseCode
-from .tasks import asyncio_task_getter, spawn_system_task
+from ..close_codes import CloseCode
+from ..tasks import asyncio_task_getter, spawn_system_task
 
 if TYPE_CHECKING:
+    from ..session.session import WebSocketSession
     from .endpoint import Endpoint
-    from .session import WebSocketSession
 
 __all__ = ["CLOSE_GRACE", "Supervisor", "log_limit"]
 

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
 import anyio
 import anyio.lowlevel
 
-from .close_codes import CloseCode
-from .connection import Connection, RawHeaders
-from .datastructures import Headers, QueryParams
-from .exceptions import (
+from ..close_codes import CloseCode
+from ..datastructures import Headers, QueryParams
+from ..exceptions import (
     InvalidPayloadError,
     LimitExceededError,
     MessageTypeError,
@@ -25,15 +24,16 @@ from .exceptions import (
     WebSocketDisconnect,
     WebSocketStateError,
 )
-from .limits import DEFAULT_LIMITS, Limits
+from ..lifecycle.supervisor import log_limit
+from ..mapping.limits import DEFAULT_LIMITS, Limits
+from ..tasks import asyncio_task_getter
+from .connection import Connection, RawHeaders
 from .outbox import Outbox
-from .supervisor import log_limit
-from .tasks import asyncio_task_getter
 
 if TYPE_CHECKING:
-    from .asgi.connection import ASGIConnection
-    from .registry import SessionRegistry
-    from .supervisor import Supervisor
+    from ..asgi.connection import ASGIConnection
+    from ..lifecycle.registry import SessionRegistry
+    from ..lifecycle.supervisor import Supervisor
 
 __all__ = ["JSONMode", "SessionState", "WebSocketSession"]
 
