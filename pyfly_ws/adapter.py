@@ -9,18 +9,13 @@ attribute (:class:`~pyfly_ws.Capabilities`) for the conformance kit. The referen
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from .asgi_types import ASGIApp, Message, Receive, Scope, Send
 from .lifecycle.endpoint import Endpoint
 
 __all__ = ["ASGIApp", "Adapter", "Message", "Receive", "Scope", "Send"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @runtime_checkable

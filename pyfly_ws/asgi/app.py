@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from ..adapter import ASGIApp, Receive, Scope, Send
+from ..asgi_types import ASGIApp, Receive, Scope, Send
 from ..exceptions import ConfigurationError
 from ..hub import HubUnavailableError
 from ..lifecycle.endpoint import Endpoint

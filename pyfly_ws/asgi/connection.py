@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..adapter import Receive, Scope, Send
+from ..asgi_types import Receive, Scope, Send
 from ..close_codes import CloseCode
 from ..exceptions import WebSocketDisconnect
 from ..session.connection import Handshake, RawHeaders

@@ -25,23 +25,20 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ..close_codes import CloseCode
+from ..session.session import log_limit
 from ..tasks import asyncio_task_getter, spawn_system_task
 
 if TYPE_CHECKING:
     from ..session.session import WebSocketSession
     from .endpoint import Endpoint
+    from .registry import SessionRegistry
 
-__all__ = ["CLOSE_GRACE", "Supervisor", "log_limit"]
+__all__ = ["CLOSE_GRACE", "Supervisor"]
 
 logger = logging.getLogger("pyfly_ws")
 
 CLOSE_GRACE = 1.0
 """Seconds a server-initiated close may take, and the handler may then run on, before the handler is cancelled."""
-
-
-def log_limit(name: str, code: int, reason: str, limit: str) -> None:
-    """The one INFO line a session closed by a limit leaves: who, the close code, why, and which limit."""
-    logger.info("%s: closing with %s: %s (limit %s)", name, code, reason, limit)
 
 
 class Supervisor:
@@ -72,6 +69,16 @@ class Supervisor:
         self._closing = False
         self._finished = False
         self._done: anyio.Event | None = None
+
+    @property
+    def name(self) -> str:
+        """The endpoint's name in logs: ``Controller.method``."""
+        return self.endpoint.qualname
+
+    @property
+    def registry(self) -> SessionRegistry:
+        """The registry of the endpoint's application."""
+        return self.endpoint.registry
 
     @property
     def finished(self) -> bool:
