@@ -9,7 +9,7 @@ from litestar import WebSocket
 from litestar.connection.base import empty_receive, empty_send
 from litestar.exceptions import WebSocketDisconnect as LitestarDisconnect
 
-from pyfly_ws.asgi import ASGIConnection
+from pyfly_ws.adapter import ASGIConnection
 
 __all__ = ["LitestarConnection", "PyflySocket"]
 
