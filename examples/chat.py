@@ -102,7 +102,7 @@ app = build(redis_url=os.environ.get(REDIS_ENV) or None)
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m examples.chat [--redis URL] [--port N] [--adapter NAME] [--server NAME]``."""
-    from pyfly_ws.servers import run_server
+    from pyfly_ws.servers.run import run_server
 
     parser = argparse.ArgumentParser(prog="python -m examples.chat", description="The pyfly-ws chat example.")
     parser.add_argument("--redis", metavar="URL", help="share rooms with other processes through Redis")

@@ -6,11 +6,9 @@ from .adapter import Adapter
 from .app import create_app
 from .capabilities import Capabilities
 from .close_codes import CloseCode
-from .connection import Connection, Handshake
-from .container import Container, ResolutionError
 from .datastructures import Headers, QueryParams
-from .discovery import ControllerSource, discover
-from .endpoint import Endpoint
+from .discovery.container import Container, ResolutionError
+from .discovery.discover import ControllerSource, discover
 from .exceptions import (
     AdapterNotFoundError,
     AdapterUnavailableError,
@@ -24,15 +22,17 @@ from .exceptions import (
     WebSocketError,
     WebSocketStateError,
 )
-from .guards import Guard, HandshakeView, Reject
-from .handler import WebSocketHandler
-from .limits import Limits, Overflow
-from .mapping import controller, request_mapping, rest_controller, websocket_mapping
-from .paths import PathTemplate
-from .policy import Policy, websocket_policy
-from .registry import Service, SessionRegistry, registry_of
-from .server_settings import server_settings
-from .session import JSONMode, SessionState, WebSocketSession
+from .lifecycle.endpoint import Endpoint
+from .lifecycle.registry import Service, SessionRegistry, registry_of
+from .mapping.decorators import controller, request_mapping, rest_controller, websocket_mapping
+from .mapping.guards import Guard, HandshakeView, Reject
+from .mapping.limits import Limits, Overflow
+from .mapping.paths import PathTemplate
+from .mapping.policy import Policy, websocket_policy
+from .servers.settings import server_settings
+from .session.connection import Connection, Handshake
+from .session.handler import WebSocketHandler
+from .session.session import JSONMode, SessionState, WebSocketSession
 
 __all__ = [
     "Adapter",

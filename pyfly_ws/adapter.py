@@ -5,22 +5,57 @@ entry point names an object with the members below (or a class that builds
 one with no arguments). An adapter may also carry a ``capabilities``
 attribute (:class:`~pyfly_ws.Capabilities`) for the conformance kit. The reference implementation is
 :data:`pyfly_ws.asgi.adapter`, which needs no framework at all.
+
+An adapter imports only from ``pyfly_ws`` and from this module: everything it
+needs of the core beyond the public API is re-exported here, each name with the
+reason an adapter needs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from .endpoint import Endpoint
+from .asgi.connection import ASGIConnection  # the reference connection, to subclass over a raw ASGI receive/send
+from .asgi_types import ASGIApp, Message, Receive, Scope, Send  # the types an adapter's app is written in
+from .capabilities import Capabilities  # what an adapter declares for the conformance kit
+from .lifecycle.endpoint import Endpoint  # what an adapter routes: endpoint.serve(connection, raw_params)
+from .lifecycle.registry import (
+    REGISTRY_ATTRIBUTE,  # where create_app's registry sits on an application, for registry_of()
+    drain_endpoints,  # lifespan shutdown: drain every registry of the endpoints, then stop their services
+    registries,  # the distinct registries of some endpoints, to drain or count them
+    start_endpoints,  # lifespan startup: start the services (a hub) of every registry of the endpoints
+)
+from .lifecycle.run import logger  # the core's logger, so an adapter's own lines go where the core's go
+from .session.connection import (
+    Connection,  # what an adapter wraps its framework's socket in
+    DirectEvents,  # the optional seam of a connection whose ASGI events the session reads itself
+    Handshake,  # the handshake facts a connection presents
+    RawHeaders,  # header pairs as ASGI carries them, for accept(headers=...)
+)
+from .tasks import asyncio_task_getter  # the running task, cheaply: to tell the handler's own cancellation apart
 
-__all__ = ["ASGIApp", "Adapter", "Message", "Receive", "Scope", "Send"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+__all__ = [
+    "ASGIApp",
+    "ASGIConnection",
+    "Adapter",
+    "Capabilities",
+    "Connection",
+    "DirectEvents",
+    "Endpoint",
+    "Handshake",
+    "Message",
+    "REGISTRY_ATTRIBUTE",
+    "RawHeaders",
+    "Receive",
+    "Scope",
+    "Send",
+    "asyncio_task_getter",
+    "drain_endpoints",
+    "logger",
+    "registries",
+    "start_endpoints",
+]
 
 
 @runtime_checkable

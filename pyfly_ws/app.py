@@ -7,10 +7,10 @@ from typing import Any
 
 from .adapter import Adapter
 from .config import choose_adapter, load_adapter
-from .discovery import discover
-from .guards import Guard
-from .limits import Limits
-from .registry import Service, SessionRegistry, attach_registry
+from .discovery.discover import discover
+from .lifecycle.registry import Service, SessionRegistry, attach_registry
+from .mapping.guards import Guard
+from .mapping.limits import Limits
 
 __all__ = ["create_app"]
 
@@ -34,7 +34,7 @@ def create_app(
     ``PYFLY_WS_ADAPTER`` environment variable, then ``[tool.pyfly-ws] adapter``
     in ``pyproject.toml``, then the framework-free ``asgi`` adapter is used.
     ``guards``, ``allowed_origins`` and ``limits`` apply to every endpoint (see
-    :mod:`pyfly_ws.guards` and :class:`~pyfly_ws.Limits`); ``registry`` is the
+    :mod:`pyfly_ws.mapping.guards` and :class:`~pyfly_ws.Limits`); ``registry`` is the
     :class:`~pyfly_ws.SessionRegistry` to count and drain sessions with (the
     application drains it on lifespan shutdown); ``services`` (a
     :class:`~pyfly_ws.hub.Hub`, say) start with the application and stop after

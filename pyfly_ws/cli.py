@@ -16,13 +16,13 @@ from typing import Any, NoReturn
 from .adapter import Adapter
 from .app import create_app
 from .config import ENV_VAR, available_adapters, choose_adapter, describe_import_error, load_adapter
-from .container import ResolutionError
-from .discovery import discover
-from .endpoint import Endpoint
+from .discovery.container import ResolutionError
+from .discovery.discover import discover
 from .exceptions import ConfigurationError
-from .logs import LOG_LEVELS
-from .registry import registry_of
-from .servers import SERVERS, check_server, listen, run_server
+from .lifecycle.endpoint import Endpoint
+from .lifecycle.registry import registry_of
+from .servers.logs import LOG_LEVELS
+from .servers.run import SERVERS, check_server, listen, run_server
 
 __all__ = ["CommandError", "main"]
 

@@ -7,7 +7,7 @@ or ``Litestar(plugins=[PyflyWebSocketPlugin(source)])``; or build one with
 
 from __future__ import annotations
 
-from pyfly_ws.exceptions import AdapterUnavailableError
+from pyfly_ws import AdapterUnavailableError
 
 try:
     import litestar  # noqa: F401

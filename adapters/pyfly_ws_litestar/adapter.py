@@ -7,10 +7,8 @@ from typing import Any
 
 from litestar import Litestar
 
-from pyfly_ws import Capabilities
-from pyfly_ws.discovery import discover
-from pyfly_ws.endpoint import Endpoint
-from pyfly_ws.registry import drain_endpoints, start_endpoints
+from pyfly_ws import Capabilities, Endpoint, discover
+from pyfly_ws.adapter import drain_endpoints, start_endpoints
 
 from .handlers import route_handlers
 

@@ -1,4 +1,4 @@
-"""``LitestarConnection``: the :class:`~pyfly_ws.connection.Connection` over a native Litestar ``WebSocket``."""
+"""``LitestarConnection``: the :class:`~pyfly_ws.Connection` over a native Litestar ``WebSocket``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from litestar import WebSocket
 from litestar.connection.base import empty_receive, empty_send
 from litestar.exceptions import WebSocketDisconnect as LitestarDisconnect
 
-from pyfly_ws.asgi import ASGIConnection
+from pyfly_ws.adapter import ASGIConnection
 
 __all__ = ["LitestarConnection", "PyflySocket"]
 

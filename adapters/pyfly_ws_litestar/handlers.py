@@ -9,8 +9,7 @@ from typing import Any
 from litestar import WebSocket, websocket
 from litestar.handlers import WebsocketRouteHandler
 
-from pyfly_ws.discovery import discover
-from pyfly_ws.endpoint import Endpoint
+from pyfly_ws import Endpoint, discover
 
 from .connection import LitestarConnection, PyflySocket
 

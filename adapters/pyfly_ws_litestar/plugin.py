@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pyfly_ws.discovery import discover
-from pyfly_ws.registry import drain_endpoints, start_endpoints
+from pyfly_ws import discover
+from pyfly_ws.adapter import drain_endpoints, start_endpoints
 
 from .handlers import route_handlers
 

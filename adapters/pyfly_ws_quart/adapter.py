@@ -7,9 +7,7 @@ from typing import Any
 
 from quart import Quart
 
-from pyfly_ws import Capabilities
-from pyfly_ws.discovery import discover
-from pyfly_ws.endpoint import Endpoint
+from pyfly_ws import Capabilities, Endpoint, discover
 
 from .blueprint import endpoints_blueprint
 from .refusals import install_refusals

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from quart import Blueprint, Quart
 from quart.blueprints import BlueprintSetupState
 
-from pyfly_ws.discovery import discover
-from pyfly_ws.endpoint import Endpoint
-from pyfly_ws.registry import drain_endpoints, start_endpoints
+from pyfly_ws import Endpoint, discover
+from pyfly_ws.adapter import drain_endpoints, start_endpoints
 
 from .recorder import install_recorder
 from .view import make_view

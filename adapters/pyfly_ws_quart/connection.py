@@ -21,10 +21,8 @@ from typing import Any, TypeVar, cast
 from quart.wrappers import Websocket
 from werkzeug.datastructures import Headers
 
-from pyfly_ws.close_codes import CloseCode
-from pyfly_ws.connection import Handshake, RawHeaders
-from pyfly_ws.exceptions import WebSocketDisconnect
-from pyfly_ws.tasks import asyncio_task_getter
+from pyfly_ws import CloseCode, Handshake, WebSocketDisconnect
+from pyfly_ws.adapter import RawHeaders, asyncio_task_getter
 
 from .recorder import RECORD_KEY
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from quart import Quart
 from quart.asgi import ASGIWebsocketConnection
 
-from pyfly_ws.lifecycle import logger
+from pyfly_ws.adapter import logger
 
 if TYPE_CHECKING:
     from hypercorn.typing import ASGIReceiveCallable, ASGIReceiveEvent, ASGISendCallable

@@ -25,7 +25,7 @@ from typing import Any
 
 from quart.globals import websocket_ctx
 
-from pyfly_ws.endpoint import Endpoint
+from pyfly_ws import Endpoint
 
 from .connection import QuartConnection
 

@@ -8,8 +8,7 @@ from starlette.types import Receive, Send
 from starlette.websockets import WebSocket, WebSocketState
 from starlette.websockets import WebSocketDisconnect as StarletteDisconnect
 
-from pyfly_ws.asgi import ASGIConnection
-from pyfly_ws.connection import RawHeaders
+from pyfly_ws.adapter import ASGIConnection, RawHeaders
 
 __all__ = ["StarletteConnection"]
 

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from pyfly_ws import Endpoint, SessionRegistry
-from pyfly_ws.registry import drain_endpoints, registries, start_endpoints
+from pyfly_ws.adapter import drain_endpoints, registries, start_endpoints
 
 __all__ = ["Lifespan", "draining_lifespan"]
 

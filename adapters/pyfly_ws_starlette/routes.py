@@ -11,7 +11,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from pyfly_ws import Endpoint, Service, SessionRegistry, discover
-from pyfly_ws.registry import REGISTRY_ATTRIBUTE
+from pyfly_ws.adapter import REGISTRY_ATTRIBUTE
 
 from .connection import StarletteConnection
 from .lifespan import draining_lifespan

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from ..adapter import ASGIApp, Receive, Scope, Send
-from ..endpoint import Endpoint
+from ..asgi_types import ASGIApp, Receive, Scope, Send
 from ..exceptions import ConfigurationError
 from ..hub import HubUnavailableError
-from ..lifecycle import logger, refuse
-from ..registry import SessionRegistry, drain_endpoints, registries, start_endpoints
+from ..lifecycle.endpoint import Endpoint
+from ..lifecycle.registry import SessionRegistry, drain_endpoints, registries, start_endpoints
+from ..lifecycle.run import logger, refuse
 from .connection import ASGIConnection
 
 __all__ = ["PyflyASGIApp"]

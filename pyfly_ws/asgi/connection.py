@@ -1,4 +1,4 @@
-"""``ASGIConnection``: the reference :class:`~pyfly_ws.connection.Connection`, over plain ASGI.
+"""``ASGIConnection``: the reference :class:`~pyfly_ws.Connection`, over plain ASGI.
 
 Adapters whose framework hands over the raw ASGI ``receive`` and ``send``
 (Litestar's socket does) subclass it and name the extra exceptions by which
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..adapter import Receive, Scope, Send
+from ..asgi_types import Receive, Scope, Send
 from ..close_codes import CloseCode
-from ..connection import Handshake, RawHeaders
 from ..exceptions import WebSocketDisconnect
+from ..session.connection import Handshake, RawHeaders
 
 __all__ = ["ASGIConnection"]
 

@@ -26,7 +26,7 @@ from .backend import Backend, HubUnavailableError
 from .memory import MemoryBackend
 
 if TYPE_CHECKING:
-    from ..session import WebSocketSession
+    from ..session.session import WebSocketSession
 
 __all__ = ["Hub", "HubUnavailableError"]
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlencode
 import anyio
 from anyio.abc import TaskGroup
 
-from ..adapter import ASGIApp, Scope
+from ..asgi_types import ASGIApp, Scope
 from .asgi_session import ASGISession
 from .lifespan import Lifespan
 from .session import TestSession

@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 from anyio.lowlevel import checkpoint
 
-from ..adapter import ASGIApp, Message, Scope
+from ..asgi_types import ASGIApp, Message, Scope
 from ..datastructures import Headers
 from ..exceptions import WebSocketDisconnect
 from .errors import ClientDisconnected, HandshakeRefused

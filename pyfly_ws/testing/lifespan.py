@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 from anyio.lowlevel import checkpoint
 
-from ..adapter import ASGIApp, Message
+from ..asgi_types import ASGIApp, Message
 
 __all__ = ["Lifespan"]
 

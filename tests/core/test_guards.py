@@ -22,7 +22,7 @@ from pyfly_ws import (
     websocket_mapping,
     websocket_policy,
 )
-from pyfly_ws.guards import origin_allowed, origin_refusal
+from pyfly_ws.mapping.guards import origin_allowed, origin_refusal
 from pyfly_ws.testing import ASGIClient, HandshakeRefused
 
 pytestmark = pytest.mark.anyio

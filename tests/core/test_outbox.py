@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from pyfly_ws import Limits, SessionClosedError
-from pyfly_ws.outbox import Outbox
+from pyfly_ws.session.outbox import Outbox
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyfly_ws import ConfigurationError
-from pyfly_ws.paths import PathTemplate, join_paths
+from pyfly_ws.mapping.paths import PathTemplate, join_paths
 
 
 @pytest.mark.parametrize(

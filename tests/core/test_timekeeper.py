@@ -8,8 +8,8 @@ import anyio
 import pytest
 
 from pyfly_ws import Limits, SessionRegistry, WebSocketSession, create_app, rest_controller, websocket_mapping
+from pyfly_ws.lifecycle.timekeeper import LINGER
 from pyfly_ws.testing import ASGIClient
-from pyfly_ws.timekeeper import LINGER
 
 pytestmark = pytest.mark.anyio
 

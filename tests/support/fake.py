@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import anyio
 
 from pyfly_ws import Handshake, WebSocketDisconnect
-from pyfly_ws.connection import RawHeaders
+from pyfly_ws.session.connection import RawHeaders
 
 
 @dataclass

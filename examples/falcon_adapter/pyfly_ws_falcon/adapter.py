@@ -9,7 +9,7 @@ from typing import Any
 from falcon import HTTPRouteNotFound
 from falcon.asgi import App, Request, Response, WebSocket
 from pyfly_ws import Capabilities, CloseCode, Endpoint, discover
-from pyfly_ws.registry import drain_endpoints, start_endpoints
+from pyfly_ws.adapter import drain_endpoints, start_endpoints
 
 from .connection import PEER_CLOSE_KEY, PeerClose
 from .routes import add_endpoints

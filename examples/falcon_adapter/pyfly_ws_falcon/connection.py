@@ -20,7 +20,7 @@ from typing import Any
 from falcon import WebSocketDisconnected
 from falcon.asgi import Request, WebSocket
 from pyfly_ws import CloseCode, Handshake, WebSocketDisconnect
-from pyfly_ws.connection import RawHeaders
+from pyfly_ws.adapter import RawHeaders
 
 from . import media
 

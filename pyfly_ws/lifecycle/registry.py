@@ -18,8 +18,8 @@ import anyio
 from .timekeeper import Timekeeper
 
 if TYPE_CHECKING:
+    from ..session.session import WebSocketSession
     from .endpoint import Endpoint
-    from .session import WebSocketSession
     from .supervisor import Supervisor
 
 __all__ = [

@@ -17,11 +17,11 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .endpoint import Endpoint
-from .exceptions import ConfigurationError
+from ..exceptions import ConfigurationError
+from ..lifecycle.endpoint import Endpoint
+from ..lifecycle.registry import SessionRegistry, registry_of
 from .logs import configure_logging
-from .registry import SessionRegistry, registry_of
-from .server_settings import server_settings
+from .settings import server_settings
 
 __all__ = ["SERVERS", "check_server", "listen", "run_server"]
 

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any, TypeVar
 
-from .exceptions import ConfigurationError
-from .mapping import CONTROLLER_STEREOTYPES
+from ..exceptions import ConfigurationError
+from ..mapping.decorators import CONTROLLER_STEREOTYPES
 
 __all__ = ["Container", "ResolutionError"]
 

@@ -4,7 +4,7 @@ The handler runs inside its supervisor (``with supervisor:``), which can cancel 
 start *helpers* (the outbox's writer, a close from outside): tasks owned by no
 task group (see :mod:`pyfly_ws.tasks`), which end with the handler. The time
 limits (``idle_timeout``, ``first_message_timeout``, ``send_timeout``) are
-enforced by the registry's :class:`~pyfly_ws.timekeeper.Timekeeper`, which asks
+enforced by the registry's :class:`~pyfly_ws.lifecycle.timekeeper.Timekeeper`, which asks
 :meth:`Supervisor.due` when each session next needs a look, so neither the
 message path nor the session holds a timer or a task for them. When a limit is
 hit, or the application drains, the supervisor closes the session and, if the
@@ -24,24 +24,21 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .close_codes import CloseCode
-from .tasks import asyncio_task_getter, spawn_system_task
+from ..close_codes import CloseCode
+from ..session.session import log_limit
+from ..tasks import asyncio_task_getter, spawn_system_task
 
 if TYPE_CHECKING:
+    from ..session.session import WebSocketSession
     from .endpoint import Endpoint
-    from .session import WebSocketSession
+    from .registry import SessionRegistry
 
-__all__ = ["CLOSE_GRACE", "Supervisor", "log_limit"]
+__all__ = ["CLOSE_GRACE", "Supervisor"]
 
 logger = logging.getLogger("pyfly_ws")
 
 CLOSE_GRACE = 1.0
 """Seconds a server-initiated close may take, and the handler may then run on, before the handler is cancelled."""
-
-
-def log_limit(name: str, code: int, reason: str, limit: str) -> None:
-    """The one INFO line a session closed by a limit leaves: who, the close code, why, and which limit."""
-    logger.info("%s: closing with %s: %s (limit %s)", name, code, reason, limit)
 
 
 class Supervisor:
@@ -72,6 +69,16 @@ class Supervisor:
         self._closing = False
         self._finished = False
         self._done: anyio.Event | None = None
+
+    @property
+    def name(self) -> str:
+        """The endpoint's name in logs: ``Controller.method``."""
+        return self.endpoint.qualname
+
+    @property
+    def registry(self) -> SessionRegistry:
+        """The registry of the endpoint's application."""
+        return self.endpoint.registry
 
     @property
     def finished(self) -> bool:

@@ -9,15 +9,14 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from contextvars import ContextVar
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol, TypeVar, overload
 
 import anyio
 import anyio.lowlevel
 
-from .close_codes import CloseCode
-from .connection import Connection, RawHeaders
-from .datastructures import Headers, QueryParams
-from .exceptions import (
+from ..close_codes import CloseCode
+from ..datastructures import Headers, QueryParams
+from ..exceptions import (
     InvalidPayloadError,
     LimitExceededError,
     MessageTypeError,
@@ -25,15 +24,13 @@ from .exceptions import (
     WebSocketDisconnect,
     WebSocketStateError,
 )
-from .limits import DEFAULT_LIMITS, Limits
+from ..mapping.limits import DEFAULT_LIMITS, Limits
+from ..tasks import asyncio_task_getter
+from .connection import Connection, DirectEvents, RawHeaders
 from .outbox import Outbox
-from .supervisor import log_limit
-from .tasks import asyncio_task_getter
 
 if TYPE_CHECKING:
-    from .asgi.connection import ASGIConnection
-    from .registry import SessionRegistry
-    from .supervisor import Supervisor
+    from ..lifecycle.registry import SessionRegistry  # the one upward import: see Supervision.registry
 
 __all__ = ["JSONMode", "SessionState", "WebSocketSession"]
 
@@ -46,6 +43,42 @@ logger = logging.getLogger("pyfly_ws")
 
 _MAX_REASON_BYTES = 123
 _RESERVED_CODES = frozenset({1004, 1005, 1006, 1015})
+
+
+def log_limit(name: str, code: int, reason: str, limit: str) -> None:
+    """The one INFO line a session closed by a limit leaves: who, the close code, why, and which limit."""
+    logger.info("%s: closing with %s: %s (limit %s)", name, code, reason, limit)
+
+
+class Supervision(Protocol):
+    """What runs a session beside its handler (the lifecycle's supervisor), as the session uses it.
+
+    Declared here so that the session imports nothing of the lifecycle, with one
+    exception: :attr:`registry` is typed with the public ``SessionRegistry``, so
+    that ``WebSocketSession.registry`` keeps its public type.
+    """
+
+    @property
+    def name(self) -> str:
+        """The endpoint's name in logs: ``Controller.method``."""
+        ...
+
+    @property
+    def registry(self) -> SessionRegistry:
+        """The live-session registry of the application serving the session."""
+        ...
+
+    def accepted(self) -> None:
+        """The handshake was accepted: the session's time limits start."""
+        ...
+
+    def limit_hit(self, code: int, reason: str, limit: str) -> None:
+        """A limit closes the session with ``code``: log it and make sure the handler ends."""
+        ...
+
+    def spawn(self, func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> None:
+        """Start ``func(*args)`` beside the handler (the outbox's writer)."""
+        ...
 
 
 class SessionState(Enum):
@@ -120,7 +153,7 @@ class WebSocketSession:
         connection: Connection,
         path_params: Mapping[str, Any] | None = None,
         limits: Limits = DEFAULT_LIMITS,
-        supervisor: Supervisor | None = None,
+        supervisor: Supervision | None = None,
     ) -> None:
         self._connection = connection
         self._handshake = connection.handshake
@@ -136,8 +169,8 @@ class WebSocketSession:
         self._limits = limits
         self._supervisor = supervisor
         self._outbox = Outbox(connection, self._overflow, limits, supervisor)
-        # An ASGIConnection's events are read and written here directly (see its docstring).
-        self._asgi: ASGIConnection | None = connection if getattr(connection, "direct_events", False) else None  # type: ignore[assignment]
+        # A DirectEvents connection's events (an ASGIConnection's) are read and written here directly.
+        self._asgi: DirectEvents | None = connection if getattr(connection, "direct_events", False) else None  # type: ignore[assignment]
         self._timed = limits._timed  # limits that need the time of each message
         # Messages longer than this many characters or bytes may be over max_message_size: measure them.
         self._big = limits._big
@@ -233,7 +266,7 @@ class WebSocketSession:
     @property
     def registry(self) -> SessionRegistry | None:
         """The live-session registry of the application serving this session (``None`` outside one)."""
-        return self._supervisor.endpoint.registry if self._supervisor is not None else None
+        return self._supervisor.registry if self._supervisor is not None else None
 
     @property
     def pending(self) -> int:
@@ -608,7 +641,7 @@ class WebSocketSession:
 
     async def _break(self, limit: str, code: int, why: str) -> None:
         """A limit was broken: log it, close the session with ``code`` and raise."""
-        log_limit(self._supervisor.endpoint.qualname if self._supervisor is not None else self.path, code, why, limit)
+        log_limit(self._supervisor.name if self._supervisor is not None else self.path, code, why, limit)
         try:
             await self._shut(code, why)
         except Exception:

@@ -3,7 +3,7 @@
 The time limits are ``idle_timeout``, ``first_message_timeout`` and
 ``send_timeout`` (the last is on by default). The timekeeper looks at every live
 session of its registry, asks each when it next needs a look
-(:meth:`Supervisor.due <pyfly_ws.supervisor.Supervisor.due>`), and sleeps until
+(:meth:`Supervisor.due <pyfly_ws.lifecycle.supervisor.Supervisor.due>`), and sleeps until
 the earliest such time, but never longer than a quarter of the shortest limit
 among them: a write that starts while it sleeps is found at most that much late.
 Nothing on the message path sets a timer, and no session holds a task or a
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .tasks import current_loop, spawn_system_task
+from ..tasks import current_loop, spawn_system_task
 
 if TYPE_CHECKING:
     from .supervisor import Supervisor

@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
+from ..exceptions import ConfigurationError
+from ..lifecycle.endpoint import Endpoint, LazyController
+from ..lifecycle.registry import SessionRegistry
+from ..mapping.guards import Guard
+from ..mapping.limits import Limits
+from ..mapping.paths import PathTemplate, join_paths
+from ..mapping.policy import Policy
 from .container import Container, ResolutionError
-from .endpoint import Endpoint, LazyController
-from .exceptions import ConfigurationError
-from .guards import Guard
-from .limits import Limits
-from .paths import PathTemplate, join_paths
-from .policy import Policy
-from .registry import SessionRegistry
 
 __all__ = ["ControllerSource", "as_source", "discover", "mapped_methods"]
 

@@ -71,7 +71,7 @@ def websocket_mapping(
     owns the whole conversation: accept, messages, close. Usable bare
     (``@websocket_mapping``) or called (``@websocket_mapping("/chat")``).
     ``guards`` run before accept, and ``allowed_origins`` lists the browser
-    origins allowed besides the server's own (see :mod:`pyfly_ws.guards`);
+    origins allowed besides the server's own (see :mod:`pyfly_ws.mapping.guards`);
     ``limits`` refine the controller's and application's (see :class:`~pyfly_ws.Limits`).
     """
     if callable(path):

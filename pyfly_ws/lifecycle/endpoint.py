@@ -9,11 +9,11 @@ from typing import Any
 
 import anyio
 
-from .connection import Connection
-from .lifecycle import refuse, run_session
-from .paths import PathTemplate
-from .policy import Policy
+from ..mapping.paths import PathTemplate
+from ..mapping.policy import Policy
+from ..session.connection import Connection
 from .registry import SessionRegistry
+from .run import refuse, run_session
 
 __all__ = ["Endpoint", "LazyController"]
 

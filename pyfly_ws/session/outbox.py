@@ -7,7 +7,7 @@ task empties in order. When the queue is full, the session's ``overflow``
 policy decides: ``block`` the sender until there is room (up to
 ``send_timeout``), ``drop_oldest`` queued message, or ``close`` the session with
 1013. A write the server has not finished within ``send_timeout`` is found by
-the session's watchdog (see :mod:`pyfly_ws.supervisor`), which closes with 1013.
+the session's watchdog (see :mod:`pyfly_ws.lifecycle.supervisor`), which closes with 1013.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 import anyio
 
-from .close_codes import CloseCode
-from .exceptions import SessionClosedError, WebSocketDisconnect
-from .limits import Limits
+from ..close_codes import CloseCode
+from ..exceptions import SessionClosedError, WebSocketDisconnect
+from ..mapping.limits import Limits
 
 __all__ = ["Outbox"]
 
@@ -40,7 +40,7 @@ class Line(Protocol):
 
 
 class Spawner(Protocol):
-    """Who runs the outbox's writer beside the handler: the session's :class:`~pyfly_ws.supervisor.Supervisor`."""
+    """Who runs the outbox's writer beside the handler: the session's supervisor (in the lifecycle)."""
 
     def spawn(self, func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> None:
         """Start ``func(*args)`` in a task of its own."""

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .close_codes import CloseCode
-from .connection import Connection
-from .datastructures import Headers, QueryParams
-from .exceptions import ProtocolCloseError, WebSocketDisconnect
-from .guards import HandshakeView, Reject, origin_refusal
-from .session import _CLOSED, WebSocketSession, serving
+from ..close_codes import CloseCode
+from ..datastructures import Headers, QueryParams
+from ..exceptions import ProtocolCloseError, WebSocketDisconnect
+from ..mapping.guards import HandshakeView, Reject, origin_refusal
+from ..session.connection import Connection
+from ..session.session import _CLOSED, WebSocketSession, serving
 from .supervisor import CLOSE_GRACE, Supervisor
 
 if TYPE_CHECKING:

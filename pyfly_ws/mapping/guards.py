@@ -16,8 +16,8 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
-from .datastructures import Headers, QueryParams
-from .exceptions import WebSocketError
+from ..datastructures import Headers, QueryParams
+from ..exceptions import WebSocketError
 
 __all__ = ["Guard", "HandshakeView", "Reject", "origin_allowed", "origin_refusal"]
 

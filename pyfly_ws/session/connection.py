@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-__all__ = ["Connection", "Handshake", "RawHeaders"]
+from ..asgi_types import Receive, Send
+from ..exceptions import WebSocketDisconnect
+
+__all__ = ["Connection", "DirectEvents", "Handshake", "RawHeaders"]
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
 """Header pairs as they travel in ASGI: lower-case names, raw bytes."""
@@ -93,4 +96,32 @@ class Connection(Protocol):
 
         Never raises because the peer is already gone.
         """
+        ...
+
+
+class DirectEvents(Protocol):
+    """A connection whose ASGI events the session reads and writes itself, one call less per message.
+
+    The reference :class:`~pyfly_ws.asgi.ASGIConnection` is one (it says so with
+    ``direct_events = True``); the session falls back to the :class:`Connection`
+    methods for every other connection.
+    """
+
+    direct_events: ClassVar[bool]
+    """Whether the session may use the members below instead of ``receive`` and ``send``."""
+    peer_gone_errors: ClassVar[tuple[type[Exception], ...]]
+    """The exceptions by which the framework reports a vanished peer."""
+    _receive: Receive
+    _send: Send
+
+    def message_of(self, event: Mapping[str, Any]) -> str | bytes:
+        """The message of a ``websocket.receive`` event; raises ``WebSocketDisconnect`` on a disconnect."""
+        ...
+
+    def _departed(self, message: Any) -> tuple[int, str]:
+        """The close code and reason of a ``websocket.disconnect`` event."""
+        ...
+
+    def _lost(self) -> WebSocketDisconnect:
+        """The disconnect to raise when sending or receiving failed with one of :attr:`peer_gone_errors`."""
         ...
