@@ -99,7 +99,7 @@ _ACCEPTED = SessionState.ACCEPTED
 _CLOSED = SessionState.CLOSED
 _monotonic = time.monotonic
 
-serving: ContextVar[Supervisor | None] = ContextVar("pyfly_ws_serving", default=None)
+serving: ContextVar[Supervision | None] = ContextVar("pyfly_ws_serving", default=None)
 """The supervisor of the session whose handler runs in this task (or in the task that started this one).
 
 That session's *own* tasks: a send from any other task (another session's
