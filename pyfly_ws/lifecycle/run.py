@@ -78,7 +78,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
     if admitted:
         session.state.update(admitted)
     registry._enter(supervisor)
-    own = serving.set(supervisor)  # this task and those it starts are the session's own (see send_text)
+    serving.set(supervisor)  # this task and those it starts are the session's own (see send_text)
     try:
         with supervisor:
             try:
@@ -92,7 +92,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
         if session._frame_due:  # the handler was cut before the close frame could go out
             await _close_session(session, CloseCode.NORMAL, "")
     finally:
-        serving.reset(own)
+        serving.set(None)  # not reset(token): no token held for as long as the session lives
         session._finish()
         try:
             if session._was_accepted and getattr(controller, "on_disconnect", None) is not None:
