@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ..close_codes import CloseCode
+from ..close_codes import CloseCode, trim_reason
 from ..datastructures import Headers, QueryParams
 from ..exceptions import ProtocolCloseError, WebSocketDisconnect
 from ..mapping.guards import HandshakeView, Reject, origin_refusal
@@ -118,7 +118,7 @@ async def _handler_failed(endpoint: Endpoint, session: WebSocketSession, exc: Ex
     elif isinstance(exc, ProtocolCloseError):
         if not session.closed:
             logger.info("%s: closing with %s: %s", endpoint.qualname, exc.close_code, exc)
-        await _close_session(session, exc.close_code, _reason(str(exc)))
+        await _close_session(session, exc.close_code, trim_reason(str(exc)))
     elif session.accepted:
         logger.warning(
             "WebSocket handler %s (%s) raised; closing with 1011", endpoint.qualname, endpoint.path, exc_info=True
@@ -225,11 +225,3 @@ async def _on_disconnect(endpoint: Endpoint, controller: Any, session: WebSocket
             logger.warning("on_disconnect of %s raised", endpoint.qualname, exc_info=True)
     if scope.cancelled_caught:
         logger.warning("on_disconnect of %s took over %ss; abandoned", endpoint.qualname, ON_DISCONNECT_TIMEOUT)
-
-
-def _reason(text: str) -> str:
-    """Trim a message to a valid close reason (at most 123 bytes of UTF-8)."""
-    encoded = text.encode("utf-8")
-    if len(encoded) <= 123:
-        return text
-    return encoded[:120].decode("utf-8", "ignore") + "..."

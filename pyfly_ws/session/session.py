@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol, TypeVar, ove
 import anyio
 import anyio.lowlevel
 
-from ..close_codes import CloseCode
+from ..close_codes import CloseCode, check_reason
 from ..datastructures import Headers, QueryParams
 from ..exceptions import (
     InvalidPayloadError,
@@ -41,7 +41,6 @@ _NO_PARAMS: dict[str, Any] = {}  # shared by sessions without path parameters un
 
 logger = logging.getLogger("pyfly_ws")
 
-_MAX_REASON_BYTES = 123
 _RESERVED_CODES = frozenset({1004, 1005, 1006, 1015})
 
 
@@ -546,9 +545,7 @@ class WebSocketSession:
         Closing a session that is already closed does nothing.
         """
         code = _check_close_code(code)
-        reason = reason or ""
-        if len(reason.encode("utf-8")) > _MAX_REASON_BYTES:
-            raise ValueError(f"a close reason is at most {_MAX_REASON_BYTES} bytes of UTF-8")
+        reason = check_reason(reason) if reason else ""
         if self._state is _CLOSED:
             return
         if self._state is _ACCEPTED and (self._outbox.writing or len(self._outbox)):
