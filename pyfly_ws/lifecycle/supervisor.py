@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ..close_codes import CloseCode
+from ..mapping.limits import LIMIT_RULES
 from ..session.session import log_limit
 from ..tasks import asyncio_task_getter, spawn_system_task
 
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 __all__ = ["CLOSE_GRACE", "Supervisor"]
 
 logger = logging.getLogger("pyfly_ws")
+
+# The close codes of the limits the timekeeper enforces through due() (mapping/limits.py holds the rules).
+_SILENT = LIMIT_RULES["first_message_timeout"].close_code
+_IDLE = LIMIT_RULES["idle_timeout"].close_code
+_STALLED = LIMIT_RULES["send_timeout"].close_code
 
 CLOSE_GRACE = 1.0
 """Seconds a server-initiated close may take, and the handler may then run on, before the handler is cancelled."""
@@ -256,13 +262,13 @@ class Supervisor:
             due = session._last_in + limits.first_message_timeout
             if now >= due:
                 text = f"no message within {limits.first_message_timeout:g} s"
-                self.limit_hit(CloseCode.POLICY_VIOLATION, text, "first_message_timeout")
+                self.limit_hit(_SILENT, text, "first_message_timeout")
                 return None
             wake = due
         if limits.idle_timeout is not None:
             due = session._last_in + limits.idle_timeout
             if now >= due:
-                self.limit_hit(CloseCode.GOING_AWAY, f"idle for {limits.idle_timeout:g} s", "idle_timeout")
+                self.limit_hit(_IDLE, f"idle for {limits.idle_timeout:g} s", "idle_timeout")
                 return None
             wake = min(wake, due)
         outbox = session._outbox
@@ -270,7 +276,7 @@ class Supervisor:
             due = outbox.since + limits.send_timeout
             if now >= due:
                 text = f"client not reading for {limits.send_timeout:g} s"
-                self.limit_hit(CloseCode.TRY_AGAIN_LATER, text, "send_timeout")
+                self.limit_hit(_STALLED, text, "send_timeout")
                 return None
             wake = min(wake, due)
         return wake

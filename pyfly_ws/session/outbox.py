@@ -20,15 +20,16 @@ from typing import Any, Protocol
 
 import anyio
 
-from ..close_codes import CloseCode
 from ..exceptions import SessionClosedError, WebSocketDisconnect
-from ..mapping.limits import Limits
+from ..mapping.limits import LIMIT_RULES, Limits
 
 __all__ = ["Outbox"]
 
 logger = logging.getLogger("pyfly_ws")
 
 Fail = Callable[[str], None]
+
+_OVERFLOWED = LIMIT_RULES["send_queue"].close_code
 
 
 class Line(Protocol):
@@ -115,7 +116,7 @@ class Outbox:
             refused = await self._make_room()
             if refused is not None:
                 self._fail(refused)
-                raise SessionClosedError("send", CloseCode.TRY_AGAIN_LATER, refused)
+                raise SessionClosedError("send", _OVERFLOWED, refused)
         if self._queue is _NO_QUEUE:
             self._queue = deque()
         self._queue.append(data)

@@ -24,7 +24,7 @@ from ..exceptions import (
     WebSocketDisconnect,
     WebSocketStateError,
 )
-from ..mapping.limits import DEFAULT_LIMITS, Limits
+from ..mapping.limits import DEFAULT_LIMITS, LIMIT_RULES, Limits
 from ..tasks import asyncio_task_getter
 from .connection import Connection, DirectEvents, RawHeaders
 from .outbox import Outbox
@@ -42,6 +42,10 @@ _NO_PARAMS: dict[str, Any] = {}  # shared by sessions without path parameters un
 logger = logging.getLogger("pyfly_ws")
 
 _RESERVED_CODES = frozenset({1004, 1005, 1006, 1015})
+# The close codes of the limits this module enforces (mapping/limits.py holds the rules).
+_TOO_BIG = LIMIT_RULES["max_message_size"].close_code
+_TOO_FAST = LIMIT_RULES["rate"].close_code
+_OVERFLOWED = LIMIT_RULES["send_queue"].close_code
 
 
 def log_limit(name: str, code: int, reason: str, limit: str) -> None:
@@ -426,7 +430,7 @@ class WebSocketSession:
             self._mark_peer_gone(exc)
             raise SessionClosedError(operation, exc.code, exc.reason) from (cause or exc)
         # the queue overflowed, or the session closed while this send waited
-        code = CloseCode.TRY_AGAIN_LATER if self._close_code is None else self._close_code
+        code = _OVERFLOWED if self._close_code is None else self._close_code
         raise SessionClosedError(operation, code, self._close_reason) from None
 
     # -- receiving -------------------------------------------------------
@@ -608,11 +612,11 @@ class WebSocketSession:
         """The client reads too slowly for the outgoing queue: close with 1013 without making the sender wait."""
         if self._state is not _ACCEPTED:
             return
-        self._mark_closed(CloseCode.TRY_AGAIN_LATER, reason)
+        self._mark_closed(_OVERFLOWED, reason)
         if self._supervisor is not None:
-            self._supervisor.limit_hit(CloseCode.TRY_AGAIN_LATER, reason, "send_queue")
+            self._supervisor.limit_hit(_OVERFLOWED, reason, "send_queue")
         else:
-            log_limit(self.path, CloseCode.TRY_AGAIN_LATER, reason, "send_queue")
+            log_limit(self.path, _OVERFLOWED, reason, "send_queue")
 
     def _inspect(self, message: str | bytes) -> tuple[str, int, str] | None:
         """Check one incoming message against the limits: ``(limit, close code, why)`` if it breaks one."""
@@ -622,7 +626,7 @@ class WebSocketSession:
             size = len(message.encode("utf-8", "surrogatepass")) if isinstance(message, str) else len(message)
             if size > size_limit:
                 why = f"message of {size} bytes is over the limit of {size_limit}"
-                return "max_message_size", CloseCode.MESSAGE_TOO_BIG, why
+                return "max_message_size", _TOO_BIG, why
         if not self._timed:  # the default: only the size is checked, no clock read per message
             return None
         now = time.monotonic()
@@ -631,7 +635,7 @@ class WebSocketSession:
         if rate is not None:
             tokens = min(limits.bucket_size, self._tokens + (now - self._last_in) * rate)
             if tokens < 1.0:
-                return "rate", CloseCode.POLICY_VIOLATION, f"more than {rate:g} messages per second"
+                return "rate", _TOO_FAST, f"more than {rate:g} messages per second"
             self._tokens = tokens - 1.0
         self._last_in = now
         return None
