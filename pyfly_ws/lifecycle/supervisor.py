@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ..close_codes import CloseCode
 from ..mapping.limits import LIMIT_RULES
 from ..session.session import log_limit
 from ..tasks import asyncio_task_getter, spawn_system_task
+from .outcomes import DRAINED
 
 if TYPE_CHECKING:
     from ..session.session import WebSocketSession
@@ -203,7 +203,7 @@ class Supervisor:
         """Close with 1001 and wait for the handler and ``on_disconnect`` until ``deadline``; ``False`` if cut."""
         self._closing = True
         scope = self._scope
-        if not await self._send_close(CloseCode.GOING_AWAY, reason):
+        if not await self._send_close(DRAINED, reason):
             self._cut(scope, "the server did not take the close frame")
         with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
             await self.wait_finished()
