@@ -38,7 +38,7 @@ ON_DISCONNECT_TIMEOUT = 10.0
 async def refuse(endpoint: Endpoint | None, connection: Connection, why: str) -> None:
     """Refuse a handshake (HTTP 403) without running a handler."""
     logger.debug("refusing WebSocket handshake for %s: %s", connection.handshake.path, why)
-    await _quiet_close(connection, REFUSED, "")
+    await _close_connection(connection, REFUSED, "")
 
 
 async def run_session(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> None:
@@ -65,7 +65,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
         handler = getattr(controller, endpoint.method)
     except Exception:
         logger.error("cannot resolve controller %s for %s", endpoint.qualname, endpoint.path, exc_info=True)
-        await _quiet_close(connection, UNRESOLVED, "")
+        await _close_connection(connection, UNRESOLVED, "")
         return
     supervisor = Supervisor(endpoint)
     session = WebSocketSession(connection, path_params, endpoint.policy.limits, supervisor)
@@ -175,7 +175,7 @@ async def deny(connection: Connection, status: int, reason: str) -> None:
     """Refuse a handshake with ``status`` where the adapter and server can send one, else with 403."""
     send_denial = getattr(connection, "deny", None)
     if status == REFUSED_STATUS or send_denial is None:
-        await _quiet_close(connection, REFUSED, "")
+        await _close_connection(connection, REFUSED, "")
         return
     try:
         await send_denial(status, reason)
@@ -188,19 +188,21 @@ def _name(guard: object) -> str:
 
 
 async def _close_session(session: WebSocketSession, code: int, reason: str) -> None:
+    """Close the session once its handler is done, or finish a close a limit or a drain began; failures at DEBUG."""
     try:
         if session.closed:
             if not session._frame_due:
                 return
             with anyio.move_on_after(CLOSE_GRACE):  # closed by a limit or a drain, whose frame may still be due
-                await session._send_close_frame()
+                await session._finish_close()
         else:
             await session.close(code, reason)
     except Exception:
         logger.debug("closing %s failed", session.path, exc_info=True)
 
 
-async def _quiet_close(connection: Connection, code: int, reason: str) -> None:
+async def _close_connection(connection: Connection, code: int, reason: str) -> None:
+    """Close a connection that has no session (a refused handshake); a failure is only logged at DEBUG."""
     try:
         await connection.close(code, reason)
     except Exception:

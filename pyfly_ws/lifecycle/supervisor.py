@@ -193,7 +193,7 @@ class Supervisor:
         """Close the session from outside the handler; cancel the handler if it does not end in time."""
         self._closing = True
         scope = self._scope
-        if not await self._send_close(code, reason):
+        if not await self._close_in_time(code, reason):
             self._cut(scope, "the server did not take the close frame")
             return
         await anyio.sleep(CLOSE_GRACE)  # a helper: cancelled as soon as the handler ends
@@ -203,7 +203,7 @@ class Supervisor:
         """Close with 1001 and wait for the handler and ``on_disconnect`` until ``deadline``; ``False`` if cut."""
         self._closing = True
         scope = self._scope
-        if not await self._send_close(DRAINED, reason):
+        if not await self._close_in_time(DRAINED, reason):
             self._cut(scope, "the server did not take the close frame")
         with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
             await self.wait_finished()
@@ -213,8 +213,8 @@ class Supervisor:
         await self.wait_finished()
         return False
 
-    async def _send_close(self, code: int, reason: str) -> bool:
-        """Mark the session closed and send the close frame; ``False`` if the server did not take it in time.
+    async def _close_in_time(self, code: int, reason: str) -> bool:
+        """Close the session (begin, then finish); ``False`` if the server did not take the close frame in time.
 
         Some servers (granian) hold a close frame while the handler waits in
         ``receive``, and any server holds it behind a full buffer; the frame is
@@ -224,10 +224,10 @@ class Supervisor:
         if session is None:
             return True
         if not session.closed:
-            session._mark_closed(code, reason)
+            session._begin_close(code, reason)
         with anyio.move_on_after(CLOSE_GRACE):
             try:
-                await session._send_close_frame()
+                await session._finish_close()
             except Exception:
                 logger.debug("closing %s failed", session.path, exc_info=True)
             return True

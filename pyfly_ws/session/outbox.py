@@ -7,7 +7,8 @@ task empties in order. When the queue is full, the session's ``overflow``
 policy decides: ``block`` the sender until there is room (up to
 ``send_timeout``), ``drop_oldest`` queued message, or ``close`` the session with
 1013. A write the server has not finished within ``send_timeout`` is found by
-the session's watchdog (see :mod:`pyfly_ws.lifecycle.supervisor`), which closes with 1013.
+the registry's timekeeper (see :meth:`Supervisor.due <pyfly_ws.lifecycle.supervisor.Supervisor.due>`),
+which closes with 1013.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Outbox:
         self.closed = False
         """Whether the session closed: nothing more is written."""
         self.writing = False
-        """Whether a write is in progress (the watchdog times it from :attr:`since`)."""
+        """Whether a write is in progress (the timekeeper times it from :attr:`since`)."""
         self.since = 0.0
         """When the write in progress started (``time.monotonic()``)."""
         self.dropped = 0

@@ -298,7 +298,7 @@ class WebSocketSession:
         try:
             await self._connection.accept(subprotocol, raw)
         except WebSocketDisconnect as exc:
-            self._mark_peer_gone(exc)
+            self._mark_gone(exc.code, exc.reason)
             raise
         self._state = _ACCEPTED
         self._was_accepted = True
@@ -324,7 +324,7 @@ class WebSocketSession:
             self._send_from_outside(data, "send text")
             return
         if self._state is not _ACCEPTED:
-            self._refuse("send text")
+            self._raise_for_state("send text")
         outbox = self._outbox
         asgi = self._asgi
         if asgi is not None and not outbox.writing and not outbox._queue:
@@ -334,7 +334,7 @@ class WebSocketSession:
             try:
                 await asgi._send({"type": "websocket.send", "text": data})
             except asgi.peer_gone_errors as exc:
-                self._send_failed(asgi._lost(), "send text", exc)
+                self._send_failed(asgi._gone_error(), "send text", exc)
             finally:
                 outbox.writing = False  # Outbox.written(), written out
                 if outbox._room is not None:
@@ -401,7 +401,7 @@ class WebSocketSession:
             self._send_from_outside(data, operation)
             return
         if self._state is not _ACCEPTED:
-            self._refuse(operation)
+            self._raise_for_state(operation)
         try:
             await self._outbox.send(data)
         except (SessionClosedError, WebSocketDisconnect) as exc:
@@ -419,7 +419,7 @@ class WebSocketSession:
         if state is _ACCEPTED:
             self._outbox.post(data, eager=True)
         elif state is _CONNECTING:
-            self._refuse(operation)
+            self._raise_for_state(operation)
         else:
             logger.debug("%s: dropped a message sent from another task after the session closed", self.path)
 
@@ -427,7 +427,7 @@ class WebSocketSession:
         self, exc: SessionClosedError | WebSocketDisconnect, operation: str, cause: BaseException | None = None
     ) -> NoReturn:
         if isinstance(exc, WebSocketDisconnect):
-            self._mark_peer_gone(exc)
+            self._mark_gone(exc.code, exc.reason)
             raise SessionClosedError(operation, exc.code, exc.reason) from (cause or exc)
         # the queue overflowed, or the session closed while this send waited
         code = _OVERFLOWED if self._close_code is None else self._close_code
@@ -465,7 +465,7 @@ class WebSocketSession:
         if self._state is not _ACCEPTED:
             if stop and self._peer_gone:
                 raise StopAsyncIteration
-            self._refuse("receive")
+            self._raise_for_state("receive")
         task_of = self._task_of
         asgi = self._asgi
         try:
@@ -478,14 +478,14 @@ class WebSocketSession:
                     try:
                         event = await asgi._receive()
                     except asgi.peer_gone_errors as exc:
-                        raise asgi._lost() from exc
+                        raise asgi._gone_error() from exc
                     kind_of_event = event["type"]
                     if kind_of_event == "websocket.receive":
                         text: str | None = event.get("text")
                         message = text if text is not None else (event.get("bytes") or b"")
                     elif stop and kind_of_event == "websocket.disconnect":
                         # The end of an iteration: no WebSocketDisconnect is made only to be caught.
-                        self._peer_left(*asgi._departed(event))
+                        self._mark_gone(*asgi._gone_with(event))
                         raise StopAsyncIteration
                     else:
                         message = asgi.message_of(event)
@@ -496,7 +496,7 @@ class WebSocketSession:
             finally:
                 self._receiver = None
         except WebSocketDisconnect as exc:
-            self._mark_peer_gone(exc)
+            self._mark_gone(exc.code, exc.reason)
             if stop:
                 raise StopAsyncIteration from None
             raise
@@ -556,27 +556,27 @@ class WebSocketSession:
             await self._outbox.flush(self._limits.send_timeout)
             if self.closed:
                 return
-        await self._shut(code, reason)
+        await self._close_now(code, reason)
 
     # -- internals -------------------------------------------------------
 
-    async def _shut(self, code: int, reason: str) -> None:
-        """Close now: drop anything still queued, then send the close frame."""
+    async def _close_now(self, code: int, reason: str) -> None:
+        """Close now, without waiting for the queue: :meth:`_begin_close`, then :meth:`_finish_close`."""
         if self._state is _CLOSED:
             return
-        self._mark_closed(code, reason)
-        await self._send_close_frame()
+        self._begin_close(code, reason)
+        await self._finish_close()
 
-    def _mark_closed(self, code: int, reason: str) -> None:
-        """Closed from the server side: nothing more goes out but the close frame, which is now due."""
+    def _begin_close(self, code: int, reason: str) -> None:
+        """Begin closing from the server side: drop the queue; nothing more goes out but the close frame, now due."""
         self._state = _CLOSED
         self._close_code = code
         self._close_reason = reason
         self._frame_due = True
         self._outbox.clear()
 
-    async def _send_close_frame(self) -> None:
-        """Send the close frame if it is due and nobody else is sending it.
+    async def _finish_close(self) -> None:
+        """Finish closing: send the close frame if it is due and nobody else is sending it.
 
         From another task while the handler waits in ``receive``, the receive is
         withdrawn first (asyncio): granian holds a close frame back while a
@@ -612,7 +612,7 @@ class WebSocketSession:
         """The client reads too slowly for the outgoing queue: close with 1013 without making the sender wait."""
         if self._state is not _ACCEPTED:
             return
-        self._mark_closed(_OVERFLOWED, reason)
+        self._begin_close(_OVERFLOWED, reason)
         if self._supervisor is not None:
             self._supervisor.limit_hit(_OVERFLOWED, reason, "send_queue")
         else:
@@ -644,7 +644,7 @@ class WebSocketSession:
         """A limit was broken: log it, close the session with ``code`` and raise."""
         log_limit(self._supervisor.name if self._supervisor is not None else self.path, code, why, limit)
         try:
-            await self._shut(code, why)
+            await self._close_now(code, why)
         except Exception:
             logger.debug("closing %s failed", self.path, exc_info=True)
         raise LimitExceededError(limit, why, code)
@@ -669,10 +669,8 @@ class WebSocketSession:
             self._finalizers = []
         self._finalizers.append(finalize)
 
-    def _mark_peer_gone(self, exc: WebSocketDisconnect) -> None:
-        self._peer_left(exc.code, exc.reason)
-
-    def _peer_left(self, code: int, reason: str) -> None:
+    def _mark_gone(self, code: int, reason: str) -> None:
+        """The peer is gone, with ``code`` and ``reason``: the session is closed, and no close frame is due."""
         self._frame_due = False
         if self._state is not _CLOSED:
             self._close_code = code
@@ -680,7 +678,8 @@ class WebSocketSession:
             self._state = _CLOSED
         self._peer_gone = True
 
-    def _refuse(self, operation: str) -> None:
+    def _raise_for_state(self, operation: str) -> None:
+        """Raise the error for ``operation`` in the session's state: before accept, or once closed."""
         if self._state is _CONNECTING:
             raise WebSocketStateError(f"cannot {operation} before accept(): call `await session.accept()` first")
         code = CloseCode.NO_STATUS if self._close_code is None else self._close_code
