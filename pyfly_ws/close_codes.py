@@ -1,10 +1,10 @@
-"""Named WebSocket close codes (RFC 6455, section 7.4.1)."""
+"""Named WebSocket close codes (RFC 6455, section 7.4.1), and the one rule for a close reason's length."""
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["CloseCode"]
+__all__ = ["MAX_REASON_BYTES", "CloseCode", "check_reason", "trim_reason"]
 
 
 class CloseCode(IntEnum):
@@ -30,3 +30,22 @@ class CloseCode(IntEnum):
     """The handler failed."""
     TRY_AGAIN_LATER = 1013
     """The server is overloaded or the client cannot keep up."""
+
+
+MAX_REASON_BYTES = 123
+"""The longest close reason, in bytes of UTF-8: a close frame's payload is at most 125 bytes, 2 of them the code."""
+
+
+def check_reason(reason: str, what: str = "a close reason") -> str:
+    """``reason`` if it fits in a close frame, else ``ValueError`` (``what`` names it in the message)."""
+    if len(reason.encode("utf-8")) > MAX_REASON_BYTES:
+        raise ValueError(f"{what} is at most {MAX_REASON_BYTES} bytes of UTF-8")
+    return reason
+
+
+def trim_reason(text: str) -> str:
+    """``text`` cut to fit in a close frame (ending with ``...`` where it was cut)."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= MAX_REASON_BYTES:
+        return text
+    return encoded[: MAX_REASON_BYTES - 3].decode("utf-8", "ignore") + "..."

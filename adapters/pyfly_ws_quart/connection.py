@@ -70,7 +70,7 @@ class QuartConnection:
                 raise self._error() from None
             raise
         except OSError as exc:
-            raise await self._lost() from exc
+            raise await self._gone_error() from exc
         finally:
             self._left(task)
 
@@ -88,7 +88,7 @@ class QuartConnection:
                 raise self._error() from None
             raise
         except OSError as exc:  # the ASGI server refused a send: the client is gone
-            raise await self._lost() from exc
+            raise await self._gone_error() from exc
         finally:
             self._left(task)
 
@@ -107,7 +107,7 @@ class QuartConnection:
                 raise self._error() from None
             raise
         except OSError as exc:  # the ASGI server refused a send: the client is gone
-            raise await self._lost() from exc
+            raise await self._gone_error() from exc
         finally:
             self._left(task)
 
@@ -168,7 +168,7 @@ class QuartConnection:
         gone = self._gone or WebSocketDisconnect(CloseCode.ABNORMAL, "")
         return WebSocketDisconnect(gone.code, gone.reason)
 
-    async def _lost(self) -> WebSocketDisconnect:
+    async def _gone_error(self) -> WebSocketDisconnect:
         """The error for a send the ASGI server refused (an ``OSError``) because the client is gone.
 
         The server may refuse before Quart's receiver task has read the

@@ -47,7 +47,7 @@ class StarletteConnection(ASGIConnection):
         try:
             await self.websocket.accept(subprotocol, headers)
         except self.peer_gone_errors as exc:
-            raise self._lost() from exc
+            raise self._gone_error() from exc
 
     async def deny(self, status: int, reason: str) -> None:
         """Refuse the handshake with an HTTP ``status`` where the server supports denial responses, else 403."""
@@ -60,7 +60,7 @@ class StarletteConnection(ASGIConnection):
             await self.websocket.send({"type": "websocket.http.response.start", "status": status, "headers": headers})
             await self.websocket.send({"type": "websocket.http.response.body", "body": body})
         except self.peer_gone_errors as exc:
-            raise self._lost() from exc
+            raise self._gone_error() from exc
 
     async def close(self, code: int, reason: str) -> None:
         """Close with ``code`` and ``reason`` (before accept: refuse, HTTP 403); quiet if the peer is gone."""
@@ -76,7 +76,7 @@ class StarletteConnection(ASGIConnection):
         try:
             await self.websocket.send(message)
         except self.peer_gone_errors:
-            self._lost()
+            self._gone_error()
 
     async def _send_through_socket(self, message: Any) -> None:
         """The socket's own ``send``, with the ``RuntimeError`` for a socket closed already made a lost peer."""

@@ -24,7 +24,7 @@ class ASGIConnection:
     The session reads and writes the ASGI events of an ``ASGIConnection``
     itself, without the extra call through :meth:`receive` and :meth:`send`
     (one per message each way), using ``_receive``, ``_send``,
-    :attr:`peer_gone_errors` and ``_lost``. A subclass that overrides
+    :attr:`peer_gone_errors` and ``_gone_error``. A subclass that overrides
     :meth:`receive`, :meth:`send` or :meth:`message_of` is spoken to through
     them instead (:attr:`direct_events` is then false), so no override is bypassed.
     """
@@ -62,7 +62,7 @@ class ASGIConnection:
         try:
             await self._send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": list(headers)})
         except self.peer_gone_errors as exc:
-            raise self._lost() from exc
+            raise self._gone_error() from exc
 
     async def receive(self) -> str | bytes:
         if self._gone is not None:
@@ -70,7 +70,7 @@ class ASGIConnection:
         try:
             event = await self._receive()
         except self.peer_gone_errors as exc:
-            raise self._lost() from exc
+            raise self._gone_error() from exc
         return self.message_of(event)
 
     def message_of(self, event: Mapping[str, Any]) -> str | bytes:
@@ -82,7 +82,7 @@ class ASGIConnection:
                 return text  # type: ignore[no-any-return]
             return event.get("bytes") or b""
         if kind == "websocket.disconnect":
-            raise self._disconnected(event)
+            raise WebSocketDisconnect(*self._gone_with(event))
         raise RuntimeError(f"unexpected ASGI message {kind!r} on a WebSocket")
 
     async def send(self, data: str | bytes) -> None:
@@ -94,7 +94,7 @@ class ASGIConnection:
             else:
                 await self._send({"type": "websocket.send", "bytes": data})
         except self.peer_gone_errors as exc:
-            raise self._lost() from exc
+            raise self._gone_error() from exc
 
     async def close(self, code: int, reason: str) -> None:
         if self._gone is not None:
@@ -134,25 +134,23 @@ class ASGIConnection:
         try:
             message = await self._receive()
         except self.peer_gone_errors as exc:
-            raise self._lost() from exc
+            raise self._gone_error() from exc
         if message["type"] == "websocket.disconnect":
-            raise self._disconnected(message)
+            raise WebSocketDisconnect(*self._gone_with(message))
         self._connected = True
 
     async def _send_or_gone(self, message: dict[str, Any]) -> None:
         try:
             await self._send(message)
         except self.peer_gone_errors as exc:
-            raise self._lost() from exc
+            raise self._gone_error() from exc
 
-    def _disconnected(self, message: Any) -> WebSocketDisconnect:
-        return WebSocketDisconnect(*self._departed(message))
-
-    def _departed(self, message: Any) -> tuple[int, str]:
+    def _gone_with(self, message: Any) -> tuple[int, str]:
         """Remember the ``websocket.disconnect`` event ``message``: the peer's close code and reason."""
         self._gone = (message.get("code", CloseCode.NO_STATUS), message.get("reason") or "")
         return self._gone
 
-    def _lost(self) -> WebSocketDisconnect:
+    def _gone_error(self) -> WebSocketDisconnect:
+        """Remember that the peer is gone without a close frame (1006), and the error that says so."""
         self._gone = (CloseCode.ABNORMAL, "")
         return WebSocketDisconnect(*self._gone)

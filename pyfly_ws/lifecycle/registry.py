@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import anyio
 
+from ..close_codes import check_reason
 from .timekeeper import Timekeeper
 
 if TYPE_CHECKING:
@@ -80,8 +81,7 @@ class SessionRegistry:
     ):
         if isinstance(drain_timeout, bool) or not isinstance(drain_timeout, int | float) or drain_timeout < 0:
             raise ValueError(f"drain_timeout must be a number of seconds >= 0, got {drain_timeout!r}")
-        if len(drain_reason.encode("utf-8")) > 123:
-            raise ValueError("drain_reason is a close reason: at most 123 bytes of UTF-8")
+        check_reason(drain_reason, "drain_reason, a close reason,")
         self.drain_timeout = float(drain_timeout)
         """How long :meth:`drain` waits by default."""
         self.drain_reason = drain_reason

@@ -1,14 +1,8 @@
-"""The connection lifecycle shared by every adapter, and the close-code contract.
+"""The connection lifecycle shared by every adapter: admit, resolve, run the handler, map its outcome.
 
-| outcome                                  | the client sees     | logged            |
-| ---------------------------------------- | ------------------- | ----------------- |
-| handler returns after accept             | close 1000          | nothing           |
-| peer disconnects (uncaught)              | normal end          | DEBUG             |
-| handler raises after accept              | close 1011          | WARNING + trace   |
-| handler raises / returns before accept   | handshake refused   | WARNING if raised |
-| uncaught MessageTypeError / InvalidPayloadError | close 1003 / 1007 | INFO       |
-| controller cannot be resolved            | handshake refused   | ERROR + trace     |
-| ``on_disconnect`` raises                 | nothing changes     | WARNING + trace   |
+Which close code or HTTP status each outcome gets, and what it logs, is the
+close-code contract: :mod:`pyfly_ws.lifecycle.outcomes` holds the whole table,
+and the codes this module closes with are named there.
 """
 
 from __future__ import annotations
@@ -21,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ..close_codes import CloseCode
+from ..close_codes import trim_reason
 from ..datastructures import Headers, QueryParams
 from ..exceptions import ProtocolCloseError, WebSocketDisconnect
 from ..mapping.guards import HandshakeView, Reject, origin_refusal
 from ..session.connection import Connection
 from ..session.session import _CLOSED, WebSocketSession, serving
+from .outcomes import DRAINING_STATUS, RAISED, REFUSED, REFUSED_STATUS, RETURNED, UNRESOLVED
 from .supervisor import CLOSE_GRACE, Supervisor
 
 if TYPE_CHECKING:
@@ -43,7 +38,7 @@ ON_DISCONNECT_TIMEOUT = 10.0
 async def refuse(endpoint: Endpoint | None, connection: Connection, why: str) -> None:
     """Refuse a handshake (HTTP 403) without running a handler."""
     logger.debug("refusing WebSocket handshake for %s: %s", connection.handshake.path, why)
-    await _quiet_close(connection, CloseCode.POLICY_VIOLATION, "")
+    await _close_connection(connection, REFUSED, "")
 
 
 async def run_session(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> None:
@@ -56,7 +51,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
     registry = endpoint.registry
     if registry.refuses(endpoint.path):
         logger.info("%s: refused a handshake while draining", endpoint.qualname)
-        await deny(connection, 503, "server shutting down")
+        await deny(connection, DRAINING_STATUS, "server shutting down")
         return
     admitted: dict[str, Any] | None = None
     if endpoint.policy.guards or _has_origin(connection.handshake.headers):
@@ -70,7 +65,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
         handler = getattr(controller, endpoint.method)
     except Exception:
         logger.error("cannot resolve controller %s for %s", endpoint.qualname, endpoint.path, exc_info=True)
-        await _quiet_close(connection, CloseCode.INTERNAL_ERROR, "")
+        await _close_connection(connection, UNRESOLVED, "")
         return
     supervisor = Supervisor(endpoint)
     session = WebSocketSession(connection, path_params, endpoint.policy.limits, supervisor)
@@ -87,10 +82,10 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
                 await _handler_failed(endpoint, session, exc)
             else:
                 if session._state is not _CLOSED or session._frame_due:
-                    code = CloseCode.NORMAL if session._was_accepted else CloseCode.POLICY_VIOLATION
+                    code = RETURNED if session._was_accepted else REFUSED
                     await _close_session(session, code, "")
         if session._frame_due:  # the handler was cut before the close frame could go out
-            await _close_session(session, CloseCode.NORMAL, "")
+            await _close_session(session, RETURNED, "")
     finally:
         serving.set(None)  # not reset(token): no token held for as long as the session lives
         session._finish()
@@ -114,16 +109,16 @@ async def _handler_failed(endpoint: Endpoint, session: WebSocketSession, exc: Ex
     """Map what the handler raised to a close (called inside the ``except`` block, so tracebacks are logged)."""
     if isinstance(exc, WebSocketDisconnect):
         logger.debug("%s: ended by disconnect, code %s", endpoint.qualname, exc.code)
-        await _close_session(session, CloseCode.NORMAL, "")
+        await _close_session(session, RETURNED, "")
     elif isinstance(exc, ProtocolCloseError):
         if not session.closed:
             logger.info("%s: closing with %s: %s", endpoint.qualname, exc.close_code, exc)
-        await _close_session(session, exc.close_code, _reason(str(exc)))
+        await _close_session(session, exc.close_code, trim_reason(str(exc)))
     elif session.accepted:
         logger.warning(
-            "WebSocket handler %s (%s) raised; closing with 1011", endpoint.qualname, endpoint.path, exc_info=True
+            "WebSocket handler %s (%s) raised; closing with %d", endpoint.qualname, endpoint.path, RAISED, exc_info=True
         )
-        await _close_session(session, CloseCode.INTERNAL_ERROR, "")
+        await _close_session(session, RAISED, "")
     else:
         logger.warning(
             "WebSocket handler %s (%s) raised before accept; refusing the handshake",
@@ -131,7 +126,7 @@ async def _handler_failed(endpoint: Endpoint, session: WebSocketSession, exc: Ex
             endpoint.path,
             exc_info=True,
         )
-        await _close_session(session, CloseCode.POLICY_VIOLATION, "")
+        await _close_session(session, REFUSED, "")
 
 
 async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -143,7 +138,7 @@ async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mappin
     if why is not None:
         origin = headers.get("origin") or ""
         logger.info("%s: refused the handshake from origin %r (%s)", endpoint.qualname, origin[:200], why)
-        await deny(connection, 403, "origin not allowed")
+        await deny(connection, REFUSED_STATUS, "origin not allowed")
         return None
     if not policy.guards:
         return {}
@@ -169,7 +164,7 @@ async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mappin
             logger.warning(
                 "%s: guard %s raised; refusing the handshake", endpoint.qualname, _name(guard), exc_info=True
             )
-            await deny(connection, 403, "")
+            await deny(connection, REFUSED_STATUS, "")
             return None
         if isinstance(result, Mapping):
             state.update(result)
@@ -179,8 +174,8 @@ async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mappin
 async def deny(connection: Connection, status: int, reason: str) -> None:
     """Refuse a handshake with ``status`` where the adapter and server can send one, else with 403."""
     send_denial = getattr(connection, "deny", None)
-    if status == 403 or send_denial is None:
-        await _quiet_close(connection, CloseCode.POLICY_VIOLATION, "")
+    if status == REFUSED_STATUS or send_denial is None:
+        await _close_connection(connection, REFUSED, "")
         return
     try:
         await send_denial(status, reason)
@@ -193,19 +188,21 @@ def _name(guard: object) -> str:
 
 
 async def _close_session(session: WebSocketSession, code: int, reason: str) -> None:
+    """Close the session once its handler is done, or finish a close a limit or a drain began; failures at DEBUG."""
     try:
         if session.closed:
             if not session._frame_due:
                 return
             with anyio.move_on_after(CLOSE_GRACE):  # closed by a limit or a drain, whose frame may still be due
-                await session._send_close_frame()
+                await session._finish_close()
         else:
             await session.close(code, reason)
     except Exception:
         logger.debug("closing %s failed", session.path, exc_info=True)
 
 
-async def _quiet_close(connection: Connection, code: int, reason: str) -> None:
+async def _close_connection(connection: Connection, code: int, reason: str) -> None:
+    """Close a connection that has no session (a refused handshake); a failure is only logged at DEBUG."""
     try:
         await connection.close(code, reason)
     except Exception:
@@ -225,11 +222,3 @@ async def _on_disconnect(endpoint: Endpoint, controller: Any, session: WebSocket
             logger.warning("on_disconnect of %s raised", endpoint.qualname, exc_info=True)
     if scope.cancelled_caught:
         logger.warning("on_disconnect of %s took over %ss; abandoned", endpoint.qualname, ON_DISCONNECT_TIMEOUT)
-
-
-def _reason(text: str) -> str:
-    """Trim a message to a valid close reason (at most 123 bytes of UTF-8)."""
-    encoded = text.encode("utf-8")
-    if len(encoded) <= 123:
-        return text
-    return encoded[:120].decode("utf-8", "ignore") + "..."

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ..close_codes import CloseCode
+from ..mapping.limits import LIMIT_RULES
 from ..session.session import log_limit
 from ..tasks import asyncio_task_getter, spawn_system_task
+from .outcomes import DRAINED
 
 if TYPE_CHECKING:
     from ..session.session import WebSocketSession
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 __all__ = ["CLOSE_GRACE", "Supervisor"]
 
 logger = logging.getLogger("pyfly_ws")
+
+# The close codes of the limits the timekeeper enforces through due() (mapping/limits.py holds the rules).
+_SILENT = LIMIT_RULES["first_message_timeout"].close_code
+_IDLE = LIMIT_RULES["idle_timeout"].close_code
+_STALLED = LIMIT_RULES["send_timeout"].close_code
 
 CLOSE_GRACE = 1.0
 """Seconds a server-initiated close may take, and the handler may then run on, before the handler is cancelled."""
@@ -187,7 +193,7 @@ class Supervisor:
         """Close the session from outside the handler; cancel the handler if it does not end in time."""
         self._closing = True
         scope = self._scope
-        if not await self._send_close(code, reason):
+        if not await self._close_in_time(code, reason):
             self._cut(scope, "the server did not take the close frame")
             return
         await anyio.sleep(CLOSE_GRACE)  # a helper: cancelled as soon as the handler ends
@@ -197,7 +203,7 @@ class Supervisor:
         """Close with 1001 and wait for the handler and ``on_disconnect`` until ``deadline``; ``False`` if cut."""
         self._closing = True
         scope = self._scope
-        if not await self._send_close(CloseCode.GOING_AWAY, reason):
+        if not await self._close_in_time(DRAINED, reason):
             self._cut(scope, "the server did not take the close frame")
         with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
             await self.wait_finished()
@@ -207,8 +213,8 @@ class Supervisor:
         await self.wait_finished()
         return False
 
-    async def _send_close(self, code: int, reason: str) -> bool:
-        """Mark the session closed and send the close frame; ``False`` if the server did not take it in time.
+    async def _close_in_time(self, code: int, reason: str) -> bool:
+        """Close the session (begin, then finish); ``False`` if the server did not take the close frame in time.
 
         Some servers (granian) hold a close frame while the handler waits in
         ``receive``, and any server holds it behind a full buffer; the frame is
@@ -218,10 +224,10 @@ class Supervisor:
         if session is None:
             return True
         if not session.closed:
-            session._mark_closed(code, reason)
+            session._begin_close(code, reason)
         with anyio.move_on_after(CLOSE_GRACE):
             try:
-                await session._send_close_frame()
+                await session._finish_close()
             except Exception:
                 logger.debug("closing %s failed", session.path, exc_info=True)
             return True
@@ -256,13 +262,13 @@ class Supervisor:
             due = session._last_in + limits.first_message_timeout
             if now >= due:
                 text = f"no message within {limits.first_message_timeout:g} s"
-                self.limit_hit(CloseCode.POLICY_VIOLATION, text, "first_message_timeout")
+                self.limit_hit(_SILENT, text, "first_message_timeout")
                 return None
             wake = due
         if limits.idle_timeout is not None:
             due = session._last_in + limits.idle_timeout
             if now >= due:
-                self.limit_hit(CloseCode.GOING_AWAY, f"idle for {limits.idle_timeout:g} s", "idle_timeout")
+                self.limit_hit(_IDLE, f"idle for {limits.idle_timeout:g} s", "idle_timeout")
                 return None
             wake = min(wake, due)
         outbox = session._outbox
@@ -270,7 +276,7 @@ class Supervisor:
             due = outbox.since + limits.send_timeout
             if now >= due:
                 text = f"client not reading for {limits.send_timeout:g} s"
-                self.limit_hit(CloseCode.TRY_AGAIN_LATER, text, "send_timeout")
+                self.limit_hit(_STALLED, text, "send_timeout")
                 return None
             wake = min(wake, due)
         return wake

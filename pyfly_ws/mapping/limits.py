@@ -13,31 +13,59 @@ specific level wins). ``None`` switches a limit off.
 | ``send_queue``          | 64          | ``overflow`` policy (messages waiting to go out) |
 | ``send_timeout``        | 30 s        | close 1013 (a write or a blocked send waits longer) |
 | ``overflow``            | ``"block"`` | ``block``, ``drop_oldest`` or ``close`` (1013)  |
+
+:data:`LIMIT_RULES` holds the same facts as data, with where each limit is
+enforced; the session, the outbox and the supervisor take their close codes from it.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from typing import Any, Literal, get_args
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, get_args
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "Overflow"]
+from ..close_codes import CloseCode
+
+__all__ = ["DEFAULT_LIMITS", "LIMIT_RULES", "LimitRule", "Limits", "Overflow"]
 
 Overflow = Literal["block", "drop_oldest", "close"]
 """What happens to a send when the session's outgoing queue is full."""
 
 _UNSET: Any = object()
 
-_DEFAULTS: dict[str, Any] = {
-    "max_message_size": 1024 * 1024,
-    "rate": None,
-    "burst": None,
-    "idle_timeout": None,
-    "first_message_timeout": None,
-    "send_queue": 64,
-    "send_timeout": 30.0,
-    "overflow": "block",
-}
+
+class LimitRule(NamedTuple):
+    """One field of :class:`Limits`: its default, what breaking it costs the client, and where that is enforced."""
+
+    default: Any
+    """The value of a level that does not set the field (``None``: the limit is off)."""
+    close_code: int
+    """The code a session is closed with when the client breaks the limit."""
+    enforced_by: str
+    """Where the limit is enforced: ``module:qualified name`` of the code that closes for it."""
+
+
+_SESSION = "pyfly_ws.session.session:WebSocketSession._inspect"  # per message, as it is received
+_SUPERVISOR = "pyfly_ws.lifecycle.supervisor:Supervisor.due"  # asked by the timekeeper, never per message
+_OUTBOX = "pyfly_ws.session.outbox:Outbox._make_room"  # when a send finds the queue full
+
+LIMIT_RULES: Mapping[str, LimitRule] = MappingProxyType(
+    {
+        "max_message_size": LimitRule(1024 * 1024, CloseCode.MESSAGE_TOO_BIG, _SESSION),
+        "rate": LimitRule(None, CloseCode.POLICY_VIOLATION, _SESSION),
+        "burst": LimitRule(None, CloseCode.POLICY_VIOLATION, _SESSION),  # the rate's bucket
+        "idle_timeout": LimitRule(None, CloseCode.GOING_AWAY, _SUPERVISOR),
+        "first_message_timeout": LimitRule(None, CloseCode.POLICY_VIOLATION, _SUPERVISOR),
+        "send_queue": LimitRule(64, CloseCode.TRY_AGAIN_LATER, _OUTBOX),  # and Outbox.post, for a post
+        "send_timeout": LimitRule(30.0, CloseCode.TRY_AGAIN_LATER, _SUPERVISOR),  # and _OUTBOX, for a blocked send
+        "overflow": LimitRule("block", CloseCode.TRY_AGAIN_LATER, _OUTBOX),
+    }
+)
+"""Every field of :class:`Limits`, in order, with its rule."""
+
+_DEFAULTS: dict[str, Any] = {name: rule.default for name, rule in LIMIT_RULES.items()}
 
 
 class Limits:
@@ -46,21 +74,38 @@ class Limits:
     __slots__ = (*_DEFAULTS, "_given", "_shortest", "_timed", "_big", "_tokens")
 
     max_message_size: int | None
-    """Largest message accepted from the client, in bytes (text counts its UTF-8 bytes): over it, close 1009."""
+    """Largest message accepted from the client, in bytes (text counts its UTF-8 bytes): over it, close 1009.
+
+    Enforced as each message is received (``WebSocketSession._inspect``); see :data:`LIMIT_RULES`."""
     rate: float | None
-    """Messages per second a client may send on average (a token bucket): over it, close 1008."""
+    """Messages per second a client may send on average (a token bucket): over it, close 1008.
+
+    Enforced as each message is received (``WebSocketSession._inspect``); see :data:`LIMIT_RULES`."""
     burst: int | None
-    """Messages a client may send at once before ``rate`` applies; defaults to ``max(1, ceil(rate))``."""
+    """Messages a client may send at once before ``rate`` applies; defaults to ``max(1, ceil(rate))``.
+
+    The size of ``rate``'s bucket, enforced with it (``WebSocketSession._inspect``); see :data:`LIMIT_RULES`."""
     idle_timeout: float | None
-    """Seconds without any message from the client before the session is closed with 1001."""
+    """Seconds without any message from the client before the session is closed with 1001.
+
+    Enforced by the timekeeper (``Supervisor.due``); see :data:`LIMIT_RULES`."""
     first_message_timeout: float | None
-    """Seconds from accept to the client's first message before the session is closed with 1008."""
+    """Seconds from accept to the client's first message before the session is closed with 1008.
+
+    Enforced by the timekeeper (``Supervisor.due``); see :data:`LIMIT_RULES`."""
     send_queue: int
-    """Messages that may wait to be written while the client reads slowly."""
+    """Messages that may wait to be written while the client reads slowly; a full queue applies ``overflow``.
+
+    Enforced when a message is queued (``Outbox._make_room``, ``Outbox.post``); see :data:`LIMIT_RULES`."""
     send_timeout: float | None
-    """Seconds a write may take, and a blocked send may wait for room, before the session is closed with 1013."""
+    """Seconds a write may take, and a blocked send may wait for room, before the session is closed with 1013.
+
+    A write is timed by the timekeeper (``Supervisor.due``), a blocked send by ``Outbox._make_room``;
+    see :data:`LIMIT_RULES`."""
     overflow: Overflow
-    """When the queue is full: ``block`` the sender (up to ``send_timeout``), ``drop_oldest``, or ``close`` (1013)."""
+    """When the queue is full: ``block`` the sender (up to ``send_timeout``), ``drop_oldest``, or ``close`` (1013).
+
+    Applied by ``Outbox._make_room`` and ``Outbox.post``; see :data:`LIMIT_RULES`."""
 
     _given: frozenset[str]
     _shortest: float

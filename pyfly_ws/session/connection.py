@@ -118,10 +118,10 @@ class DirectEvents(Protocol):
         """The message of a ``websocket.receive`` event; raises ``WebSocketDisconnect`` on a disconnect."""
         ...
 
-    def _departed(self, message: Any) -> tuple[int, str]:
+    def _gone_with(self, message: Any) -> tuple[int, str]:
         """The close code and reason of a ``websocket.disconnect`` event."""
         ...
 
-    def _lost(self) -> WebSocketDisconnect:
+    def _gone_error(self) -> WebSocketDisconnect:
         """The disconnect to raise when sending or receiving failed with one of :attr:`peer_gone_errors`."""
         ...

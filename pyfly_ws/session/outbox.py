@@ -7,7 +7,8 @@ task empties in order. When the queue is full, the session's ``overflow``
 policy decides: ``block`` the sender until there is room (up to
 ``send_timeout``), ``drop_oldest`` queued message, or ``close`` the session with
 1013. A write the server has not finished within ``send_timeout`` is found by
-the session's watchdog (see :mod:`pyfly_ws.lifecycle.supervisor`), which closes with 1013.
+the registry's timekeeper (see :meth:`Supervisor.due <pyfly_ws.lifecycle.supervisor.Supervisor.due>`),
+which closes with 1013.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ from typing import Any, Protocol
 
 import anyio
 
-from ..close_codes import CloseCode
 from ..exceptions import SessionClosedError, WebSocketDisconnect
-from ..mapping.limits import Limits
+from ..mapping.limits import LIMIT_RULES, Limits
 
 __all__ = ["Outbox"]
 
 logger = logging.getLogger("pyfly_ws")
 
 Fail = Callable[[str], None]
+
+_OVERFLOWED = LIMIT_RULES["send_queue"].close_code
 
 
 class Line(Protocol):
@@ -87,7 +89,7 @@ class Outbox:
         self.closed = False
         """Whether the session closed: nothing more is written."""
         self.writing = False
-        """Whether a write is in progress (the watchdog times it from :attr:`since`)."""
+        """Whether a write is in progress (the timekeeper times it from :attr:`since`)."""
         self.since = 0.0
         """When the write in progress started (``time.monotonic()``)."""
         self.dropped = 0
@@ -115,7 +117,7 @@ class Outbox:
             refused = await self._make_room()
             if refused is not None:
                 self._fail(refused)
-                raise SessionClosedError("send", CloseCode.TRY_AGAIN_LATER, refused)
+                raise SessionClosedError("send", _OVERFLOWED, refused)
         if self._queue is _NO_QUEUE:
             self._queue = deque()
         self._queue.append(data)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol, TypeVar, ove
 import anyio
 import anyio.lowlevel
 
-from ..close_codes import CloseCode
+from ..close_codes import CloseCode, check_reason
 from ..datastructures import Headers, QueryParams
 from ..exceptions import (
     InvalidPayloadError,
@@ -24,7 +24,7 @@ from ..exceptions import (
     WebSocketDisconnect,
     WebSocketStateError,
 )
-from ..mapping.limits import DEFAULT_LIMITS, Limits
+from ..mapping.limits import DEFAULT_LIMITS, LIMIT_RULES, Limits
 from ..tasks import asyncio_task_getter
 from .connection import Connection, DirectEvents, RawHeaders
 from .outbox import Outbox
@@ -41,8 +41,11 @@ _NO_PARAMS: dict[str, Any] = {}  # shared by sessions without path parameters un
 
 logger = logging.getLogger("pyfly_ws")
 
-_MAX_REASON_BYTES = 123
 _RESERVED_CODES = frozenset({1004, 1005, 1006, 1015})
+# The close codes of the limits this module enforces (mapping/limits.py holds the rules).
+_TOO_BIG = LIMIT_RULES["max_message_size"].close_code
+_TOO_FAST = LIMIT_RULES["rate"].close_code
+_OVERFLOWED = LIMIT_RULES["send_queue"].close_code
 
 
 def log_limit(name: str, code: int, reason: str, limit: str) -> None:
@@ -295,7 +298,7 @@ class WebSocketSession:
         try:
             await self._connection.accept(subprotocol, raw)
         except WebSocketDisconnect as exc:
-            self._mark_peer_gone(exc)
+            self._mark_gone(exc.code, exc.reason)
             raise
         self._state = _ACCEPTED
         self._was_accepted = True
@@ -321,7 +324,7 @@ class WebSocketSession:
             self._send_from_outside(data, "send text")
             return
         if self._state is not _ACCEPTED:
-            self._refuse("send text")
+            self._raise_for_state("send text")
         outbox = self._outbox
         asgi = self._asgi
         if asgi is not None and not outbox.writing and not outbox._queue:
@@ -331,7 +334,7 @@ class WebSocketSession:
             try:
                 await asgi._send({"type": "websocket.send", "text": data})
             except asgi.peer_gone_errors as exc:
-                self._send_failed(asgi._lost(), "send text", exc)
+                self._send_failed(asgi._gone_error(), "send text", exc)
             finally:
                 outbox.writing = False  # Outbox.written(), written out
                 if outbox._room is not None:
@@ -398,7 +401,7 @@ class WebSocketSession:
             self._send_from_outside(data, operation)
             return
         if self._state is not _ACCEPTED:
-            self._refuse(operation)
+            self._raise_for_state(operation)
         try:
             await self._outbox.send(data)
         except (SessionClosedError, WebSocketDisconnect) as exc:
@@ -416,7 +419,7 @@ class WebSocketSession:
         if state is _ACCEPTED:
             self._outbox.post(data, eager=True)
         elif state is _CONNECTING:
-            self._refuse(operation)
+            self._raise_for_state(operation)
         else:
             logger.debug("%s: dropped a message sent from another task after the session closed", self.path)
 
@@ -424,10 +427,10 @@ class WebSocketSession:
         self, exc: SessionClosedError | WebSocketDisconnect, operation: str, cause: BaseException | None = None
     ) -> NoReturn:
         if isinstance(exc, WebSocketDisconnect):
-            self._mark_peer_gone(exc)
+            self._mark_gone(exc.code, exc.reason)
             raise SessionClosedError(operation, exc.code, exc.reason) from (cause or exc)
         # the queue overflowed, or the session closed while this send waited
-        code = CloseCode.TRY_AGAIN_LATER if self._close_code is None else self._close_code
+        code = _OVERFLOWED if self._close_code is None else self._close_code
         raise SessionClosedError(operation, code, self._close_reason) from None
 
     # -- receiving -------------------------------------------------------
@@ -462,7 +465,7 @@ class WebSocketSession:
         if self._state is not _ACCEPTED:
             if stop and self._peer_gone:
                 raise StopAsyncIteration
-            self._refuse("receive")
+            self._raise_for_state("receive")
         task_of = self._task_of
         asgi = self._asgi
         try:
@@ -475,14 +478,14 @@ class WebSocketSession:
                     try:
                         event = await asgi._receive()
                     except asgi.peer_gone_errors as exc:
-                        raise asgi._lost() from exc
+                        raise asgi._gone_error() from exc
                     kind_of_event = event["type"]
                     if kind_of_event == "websocket.receive":
                         text: str | None = event.get("text")
                         message = text if text is not None else (event.get("bytes") or b"")
                     elif stop and kind_of_event == "websocket.disconnect":
                         # The end of an iteration: no WebSocketDisconnect is made only to be caught.
-                        self._peer_left(*asgi._departed(event))
+                        self._mark_gone(*asgi._gone_with(event))
                         raise StopAsyncIteration
                     else:
                         message = asgi.message_of(event)
@@ -493,7 +496,7 @@ class WebSocketSession:
             finally:
                 self._receiver = None
         except WebSocketDisconnect as exc:
-            self._mark_peer_gone(exc)
+            self._mark_gone(exc.code, exc.reason)
             if stop:
                 raise StopAsyncIteration from None
             raise
@@ -546,36 +549,34 @@ class WebSocketSession:
         Closing a session that is already closed does nothing.
         """
         code = _check_close_code(code)
-        reason = reason or ""
-        if len(reason.encode("utf-8")) > _MAX_REASON_BYTES:
-            raise ValueError(f"a close reason is at most {_MAX_REASON_BYTES} bytes of UTF-8")
+        reason = check_reason(reason) if reason else ""
         if self._state is _CLOSED:
             return
         if self._state is _ACCEPTED and (self._outbox.writing or len(self._outbox)):
             await self._outbox.flush(self._limits.send_timeout)
             if self.closed:
                 return
-        await self._shut(code, reason)
+        await self._close_now(code, reason)
 
     # -- internals -------------------------------------------------------
 
-    async def _shut(self, code: int, reason: str) -> None:
-        """Close now: drop anything still queued, then send the close frame."""
+    async def _close_now(self, code: int, reason: str) -> None:
+        """Close now, without waiting for the queue: :meth:`_begin_close`, then :meth:`_finish_close`."""
         if self._state is _CLOSED:
             return
-        self._mark_closed(code, reason)
-        await self._send_close_frame()
+        self._begin_close(code, reason)
+        await self._finish_close()
 
-    def _mark_closed(self, code: int, reason: str) -> None:
-        """Closed from the server side: nothing more goes out but the close frame, which is now due."""
+    def _begin_close(self, code: int, reason: str) -> None:
+        """Begin closing from the server side: drop the queue; nothing more goes out but the close frame, now due."""
         self._state = _CLOSED
         self._close_code = code
         self._close_reason = reason
         self._frame_due = True
         self._outbox.clear()
 
-    async def _send_close_frame(self) -> None:
-        """Send the close frame if it is due and nobody else is sending it.
+    async def _finish_close(self) -> None:
+        """Finish closing: send the close frame if it is due and nobody else is sending it.
 
         From another task while the handler waits in ``receive``, the receive is
         withdrawn first (asyncio): granian holds a close frame back while a
@@ -611,11 +612,11 @@ class WebSocketSession:
         """The client reads too slowly for the outgoing queue: close with 1013 without making the sender wait."""
         if self._state is not _ACCEPTED:
             return
-        self._mark_closed(CloseCode.TRY_AGAIN_LATER, reason)
+        self._begin_close(_OVERFLOWED, reason)
         if self._supervisor is not None:
-            self._supervisor.limit_hit(CloseCode.TRY_AGAIN_LATER, reason, "send_queue")
+            self._supervisor.limit_hit(_OVERFLOWED, reason, "send_queue")
         else:
-            log_limit(self.path, CloseCode.TRY_AGAIN_LATER, reason, "send_queue")
+            log_limit(self.path, _OVERFLOWED, reason, "send_queue")
 
     def _inspect(self, message: str | bytes) -> tuple[str, int, str] | None:
         """Check one incoming message against the limits: ``(limit, close code, why)`` if it breaks one."""
@@ -625,7 +626,7 @@ class WebSocketSession:
             size = len(message.encode("utf-8", "surrogatepass")) if isinstance(message, str) else len(message)
             if size > size_limit:
                 why = f"message of {size} bytes is over the limit of {size_limit}"
-                return "max_message_size", CloseCode.MESSAGE_TOO_BIG, why
+                return "max_message_size", _TOO_BIG, why
         if not self._timed:  # the default: only the size is checked, no clock read per message
             return None
         now = time.monotonic()
@@ -634,7 +635,7 @@ class WebSocketSession:
         if rate is not None:
             tokens = min(limits.bucket_size, self._tokens + (now - self._last_in) * rate)
             if tokens < 1.0:
-                return "rate", CloseCode.POLICY_VIOLATION, f"more than {rate:g} messages per second"
+                return "rate", _TOO_FAST, f"more than {rate:g} messages per second"
             self._tokens = tokens - 1.0
         self._last_in = now
         return None
@@ -643,7 +644,7 @@ class WebSocketSession:
         """A limit was broken: log it, close the session with ``code`` and raise."""
         log_limit(self._supervisor.name if self._supervisor is not None else self.path, code, why, limit)
         try:
-            await self._shut(code, why)
+            await self._close_now(code, why)
         except Exception:
             logger.debug("closing %s failed", self.path, exc_info=True)
         raise LimitExceededError(limit, why, code)
@@ -668,10 +669,8 @@ class WebSocketSession:
             self._finalizers = []
         self._finalizers.append(finalize)
 
-    def _mark_peer_gone(self, exc: WebSocketDisconnect) -> None:
-        self._peer_left(exc.code, exc.reason)
-
-    def _peer_left(self, code: int, reason: str) -> None:
+    def _mark_gone(self, code: int, reason: str) -> None:
+        """The peer is gone, with ``code`` and ``reason``: the session is closed, and no close frame is due."""
         self._frame_due = False
         if self._state is not _CLOSED:
             self._close_code = code
@@ -679,7 +678,8 @@ class WebSocketSession:
             self._state = _CLOSED
         self._peer_gone = True
 
-    def _refuse(self, operation: str) -> None:
+    def _raise_for_state(self, operation: str) -> None:
+        """Raise the error for ``operation`` in the session's state: before accept, or once closed."""
         if self._state is _CONNECTING:
             raise WebSocketStateError(f"cannot {operation} before accept(): call `await session.accept()` first")
         code = CloseCode.NO_STATUS if self._close_code is None else self._close_code

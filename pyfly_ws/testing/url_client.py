@@ -55,7 +55,7 @@ class URLSession(TestSession):
             return received.code, received.reason
         return (1006, "") if self.connection.protocol.state is State.CLOSED else None
 
-    def _gone(self, exc: ConnectionClosed) -> WebSocketDisconnect:
+    def _gone_error(self, exc: ConnectionClosed) -> WebSocketDisconnect:
         return WebSocketDisconnect(*((exc.rcvd.code, exc.rcvd.reason) if exc.rcvd is not None else (1006, "")))
 
     async def _send_frame(self, data: str | bytes) -> None:
@@ -64,7 +64,7 @@ class URLSession(TestSession):
         try:
             await self.connection.send(data)
         except ConnectionClosed as exc:
-            raise self._gone(exc) from exc
+            raise self._gone_error(exc) from exc
 
     async def _receive_frame(self) -> str | bytes:
         from websockets.exceptions import ConnectionClosed
@@ -72,7 +72,7 @@ class URLSession(TestSession):
         try:
             return await self.connection.recv()  # cancel-safe: no message is lost on a timeout
         except ConnectionClosed as exc:
-            raise self._gone(exc) from exc
+            raise self._gone_error(exc) from exc
 
     async def _close(self, code: int, reason: str) -> None:
         await self.connection.close(code, reason)

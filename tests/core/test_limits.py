@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from typing import Any
 
 import pytest
@@ -17,6 +19,9 @@ from pyfly_ws import (
     websocket_mapping,
     websocket_policy,
 )
+from pyfly_ws.close_codes import CloseCode
+from pyfly_ws.mapping import limits as limits_module
+from pyfly_ws.mapping.limits import DEFAULT_LIMITS, LIMIT_RULES
 from pyfly_ws.testing import ASGIClient
 
 
@@ -104,3 +109,31 @@ def test_registry_options_are_checked() -> None:
         SessionRegistry(drain_timeout=-1)
     with pytest.raises(ValueError, match="123 bytes"):
         SessionRegistry(drain_reason="x" * 124)
+
+
+def test_each_field_has_one_rule_with_its_default_close_code_and_enforcer() -> None:
+    """``LIMIT_RULES``: one rule per field, in order; its default is the field's, its enforcer exists."""
+    fields = list(inspect.signature(Limits).parameters)
+    assert list(LIMIT_RULES) == fields
+    for name, rule in LIMIT_RULES.items():
+        assert getattr(DEFAULT_LIMITS, name) == rule.default, name
+        assert isinstance(rule.close_code, CloseCode), name
+        module_name, _, qualname = rule.enforced_by.partition(":")
+        target: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+        assert callable(target), rule.enforced_by
+    source = inspect.getsource(Limits)
+    for name, rule in LIMIT_RULES.items():
+        docstring = source.split(f"\n    {name}: ", 1)[1].split('"""')[1]  # the field's docstring
+        assert rule.enforced_by.rpartition(".")[2] in docstring, name  # it says where the limit is enforced
+        if name not in ("burst", "send_queue"):  # the rate's bucket; the queue closes as ``overflow`` says
+            assert f"{rule.close_code:d}" in docstring, name
+
+
+def test_the_limits_docstring_table_gives_each_rules_close_code() -> None:
+    """The table in ``mapping/limits.py``'s docstring shows the close code each rule closes with."""
+    doc = limits_module.__doc__ or ""
+    for name, rule in LIMIT_RULES.items():
+        row = next(line for line in doc.splitlines() if f"``{name}``" in line.partition(" | ")[0])
+        assert f"{rule.close_code:d}" in row or name == "send_queue", row

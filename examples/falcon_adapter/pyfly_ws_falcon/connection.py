@@ -82,7 +82,7 @@ class FalconConnection:
         try:
             await self.websocket.accept(subprotocol, pairs or None)
         except WebSocketDisconnected as exc:
-            raise self._lost(exc) from exc
+            raise self._gone_error(exc) from exc
 
     async def receive(self) -> str | bytes:
         """The next message: ``str`` for text, ``bytes`` for binary; raises once the peer is gone."""
@@ -92,7 +92,7 @@ class FalconConnection:
         try:
             message = await self.websocket.receive_media()
         except WebSocketDisconnected as exc:
-            raise self._lost(exc) from exc
+            raise self._gone_error(exc) from exc
         finally:
             media.raw_payloads.reset(token)
         if not isinstance(message, media.RawMessage):
@@ -112,7 +112,7 @@ class FalconConnection:
             else:
                 await self.websocket.send_data(data)
         except WebSocketDisconnected as exc:
-            raise self._lost(exc) from exc
+            raise self._gone_error(exc) from exc
 
     async def close(self, code: int, reason: str) -> None:
         """Close (before accept, Falcon refuses: HTTP 403); quiet if the peer is gone."""
@@ -125,7 +125,7 @@ class FalconConnection:
         except (WebSocketDisconnected, OSError):
             self._gone = (_ABNORMAL, "")
 
-    def _lost(self, exc: WebSocketDisconnected) -> WebSocketDisconnect:
+    def _gone_error(self, exc: WebSocketDisconnected) -> WebSocketDisconnect:
         """Remember that the peer is gone, with the best code and reason known, and the error that says so."""
         if self._peer is not None and self._peer.code is not None:
             self._gone = (self._peer.code, self._peer.reason)
