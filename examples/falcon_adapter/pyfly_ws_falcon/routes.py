@@ -75,7 +75,7 @@ def falcon_template(endpoint: Endpoint) -> tuple[str, dict[str, str]]:
 
 
 class EndpointResource:
-    """A Falcon resource serving one endpoint; an HTTP request to its path gets Falcon's 405."""
+    """A Falcon resource serving one endpoint; plain HTTP to its path gets Falcon's 405 (``create_app``: 426)."""
 
     __slots__ = ("endpoint", "fields")
 
