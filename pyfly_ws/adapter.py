@@ -19,6 +19,11 @@ from typing import Any, Protocol, runtime_checkable
 from .asgi.connection import ASGIConnection  # the reference connection, to subclass over a raw ASGI receive/send
 from .asgi_types import ASGIApp, Message, Receive, Scope, Send  # the types an adapter's app is written in
 from .capabilities import Capabilities  # what an adapter declares for the conformance kit
+from .discovery.routing import (
+    UPGRADE_REQUIRED,  # the answer to plain HTTP at an endpoint's path, for a framework that decides that itself
+    HTTPAnswer,  # a plain HTTP answer the core decided, to write in the framework's terms
+    RouteTable,  # routing precedence: which endpoint serves a path, and what plain HTTP there gets
+)
 from .lifecycle.endpoint import Endpoint  # what an adapter routes: endpoint.serve(connection, raw_params)
 from .lifecycle.registry import (
     REGISTRY_ATTRIBUTE,  # where create_app's registry sits on an application, for registry_of()
@@ -43,13 +48,16 @@ __all__ = [
     "Connection",
     "DirectEvents",
     "Endpoint",
+    "HTTPAnswer",
     "Handshake",
     "Message",
     "REGISTRY_ATTRIBUTE",
     "RawHeaders",
     "Receive",
+    "RouteTable",
     "Scope",
     "Send",
+    "UPGRADE_REQUIRED",
     "asyncio_task_getter",
     "drain_endpoints",
     "logger",

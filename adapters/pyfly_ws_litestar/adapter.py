@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from litestar import Litestar
+from litestar.exceptions import MethodNotAllowedException
 
 from pyfly_ws import Capabilities, Endpoint, discover
-from pyfly_ws.adapter import drain_endpoints, start_endpoints
+from pyfly_ws.adapter import RouteTable, drain_endpoints, start_endpoints
 
 from .handlers import route_handlers
+from .unserved import upgrade_required_handler
 
 __all__ = ["LitestarAdapter", "adapter", "create_app"]
 
@@ -32,6 +34,8 @@ class LitestarAdapter:
         endpoints; every other option (``debug``, ``plugins``, ``middleware``...)
         is Litestar's own, and Litestar rejects one it does not know with a ``TypeError``.
         Live sessions are drained first on shutdown, before the user's ``on_shutdown`` hooks.
+        A plain HTTP request to an endpoint's path gets 426 Upgrade Required, as on every
+        pyfly-ws application, unless ``exception_handlers`` handles ``MethodNotAllowedException`` (or 405).
         """
         extra = list(options.pop("route_handlers", None) or ())
         endpoints = tuple(endpoints)
@@ -44,7 +48,9 @@ class LitestarAdapter:
 
         options["on_startup"] = [start_services, *(options.get("on_startup") or ())]
         options["on_shutdown"] = [drain_sessions, *(options.get("on_shutdown") or ())]
-        return Litestar(route_handlers=[*extra, *route_handlers(endpoints)], **options)
+        handlers = dict(options.pop("exception_handlers", None) or {})
+        handlers.setdefault(MethodNotAllowedException, upgrade_required_handler(RouteTable(endpoints)))
+        return Litestar(route_handlers=[*extra, *route_handlers(endpoints)], exception_handlers=handlers, **options)
 
 
 adapter = LitestarAdapter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -10,6 +10,7 @@ from litestar import WebSocket, websocket
 from litestar.handlers import WebsocketRouteHandler
 
 from pyfly_ws import Endpoint, discover
+from pyfly_ws.adapter import RouteTable
 
 from .connection import LitestarConnection, PyflySocket
 
@@ -34,7 +35,7 @@ def litestar_path(endpoint: Endpoint) -> str:
     return endpoint.template.render(lambda name, is_path: f"{{{name}:{'path' if is_path else 'str'}}}")
 
 
-def route_handler(endpoint: Endpoint, rivals: Sequence[Endpoint] = (), **options: Any) -> WebsocketRouteHandler:
+def route_handler(endpoint: Endpoint, ahead: RouteTable | None = None, **options: Any) -> WebsocketRouteHandler:
     """A Litestar websocket route handler serving ``endpoint``.
 
     ``options`` go to Litestar's ``websocket(...)`` decorator (``guards``,
@@ -43,9 +44,11 @@ def route_handler(endpoint: Endpoint, rivals: Sequence[Endpoint] = (), **options
     nothing to parse beyond what a hand-written handler costs; path parameters
     are read raw from the scope and converted by the core.
 
-    ``rivals`` are more specific endpoints that Litestar's router may pass
-    over in favour of this one's ``{name:path}`` parameter; a request that
-    fits one of them by shape goes to it, as on every other adapter.
+    ``ahead`` is the core's :meth:`~pyfly_ws.adapter.RouteTable.ahead_of` for
+    this endpoint: the endpoints that win over it for some path. Litestar's
+    router puts literal segments first by itself, but may pass them over in
+    favour of this endpoint's ``{name:path}`` parameter; then a request goes
+    to the endpoint the core's table picks, as on every other adapter.
     """
     serve = endpoint.serve
     path_names = tuple(name for name, conv in endpoint.template.params.items() if conv.name == "path")
@@ -68,13 +71,12 @@ def route_handler(endpoint: Endpoint, rivals: Sequence[Endpoint] = (), **options
             raw = dict(socket.scope["path_params"])
             for name in path_names:
                 raw[name] = raw[name].removeprefix("/")
-            if rivals:
-                requested = endpoint.template.render(lambda name, _: raw[name])
-                for rival in rivals:
-                    rival_params = rival.template.match_raw(requested)
-                    if rival_params is not None:
-                        await rival.serve(LitestarConnection(socket), rival_params)
-                        return
+            if ahead is not None:
+                # The path relative to this endpoint's own template (a Router's prefix left out).
+                found = ahead.match(endpoint.template.render(lambda name, _: raw[name]))
+                if found is not None:
+                    await found[0].serve(LitestarConnection(socket), found[1])
+                    return
             await serve(LitestarConnection(socket), raw)
 
     handler.__name__ = endpoint.method
@@ -87,20 +89,15 @@ def route_handler(endpoint: Endpoint, rivals: Sequence[Endpoint] = (), **options
 
 def route_handlers(endpoints: Iterable[Endpoint], **options: Any) -> list[WebsocketRouteHandler]:
     """One route handler per endpoint, in the given order; ``options`` as for :func:`route_handler`."""
-    ordered = list(endpoints)
-    return [
-        route_handler(endpoint, _rivals(endpoint, ordered[:index]), **options) for index, endpoint in enumerate(ordered)
-    ]
+    table = RouteTable(endpoints)
+    return [route_handler(endpoint, _ahead(table, endpoint), **options) for endpoint in table.endpoints]
 
 
-def _rivals(endpoint: Endpoint, before: Sequence[Endpoint]) -> tuple[Endpoint, ...]:
-    """The endpoints ahead of one with a ``{name:path}`` parameter that share its literal prefix."""
-    segments = endpoint.template.segments
-    if not any(segment.is_path for segment in segments):
-        return ()
-    literal = [segment.text for segment in segments[: next(i for i, s in enumerate(segments) if s.param)]]
-    prefix = "/" + "/".join(literal)
-    return tuple(other for other in before if other.path.startswith(prefix))
+def _ahead(table: RouteTable, endpoint: Endpoint) -> RouteTable | None:
+    """The core's table of what wins over ``endpoint``, for an endpoint with a ``{name:path}`` parameter only."""
+    if not any(segment.is_path for segment in endpoint.template.segments):
+        return None
+    return table.ahead_of(endpoint)
 
 
 def handlers(source: object, **options: Any) -> list[WebsocketRouteHandler]:

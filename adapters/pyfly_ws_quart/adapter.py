@@ -10,7 +10,7 @@ from quart import Quart
 from pyfly_ws import Capabilities, Endpoint, discover
 
 from .blueprint import endpoints_blueprint
-from .refusals import install_refusals
+from .unserved import install_unserved_answers
 
 __all__ = ["QuartAdapter", "adapter", "create_app"]
 
@@ -50,7 +50,7 @@ class QuartAdapter:
         app = Quart(import_name, **options)
         if config:
             app.config.update(config)
-        install_refusals(app)
+        install_unserved_answers(app)
         app.register_blueprint(endpoints_blueprint(endpoints, name=blueprint_name, url_prefix=url_prefix))
         return app
 

@@ -11,6 +11,7 @@ from pyfly_ws import Capabilities, Endpoint, discover
 
 from .lifespan import draining_lifespan
 from .routes import translate
+from .unserved import upgrade_required_routes
 
 __all__ = ["StarletteAdapter", "adapter", "create_app"]
 
@@ -33,14 +34,17 @@ class StarletteAdapter:
         """A ``Starlette`` app serving ``endpoints``; ``options`` go to ``Starlette(...)``.
 
         A ``routes=`` option adds the user's own routes after the endpoints'
-        (which match WebSocket requests only, so no HTTP route is hidden).
+        (which match WebSocket requests only, so no HTTP route is hidden); a
+        plain HTTP request to an endpoint's path that none of them takes gets
+        426 Upgrade Required, as on every pyfly-ws application.
         ``debug``, ``middleware``, ``exception_handlers`` and ``lifespan`` pass
         through; an unknown option is a ``TypeError`` naming it. On lifespan
         shutdown the live sessions are drained before the user's lifespan exits.
         """
         user_routes = options.pop("routes", None) or ()
         options["lifespan"] = draining_lifespan(endpoints, options.pop("lifespan", None))
-        return Starlette(routes=[*translate(endpoints), *user_routes], **options)
+        routes = [*translate(endpoints), *user_routes, *upgrade_required_routes(endpoints)]
+        return Starlette(routes=routes, **options)
 
 
 adapter = StarletteAdapter()

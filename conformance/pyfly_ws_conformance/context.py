@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import anyio
 
+from .http import HTTPReply, http_request
 from .recorder import PROBE_PATH
 
 if TYPE_CHECKING:
@@ -96,6 +97,10 @@ class CaseContext:
         """``pyfly_ws`` log records since the run started (optionally of one level)."""
         records: list[dict[str, Any]] = await self._probe({"op": "logs", "since": self._log_mark})
         return [r for r in records if level is None or r["level"] == level]
+
+    async def http(self, method: str, path: str) -> HTTPReply:
+        """Send a plain HTTP request (no WebSocket upgrade, no body) to ``path`` on this transport."""
+        return await http_request(self.client, method, path)
 
     def open(
         self, path: str, *, client: ASGIClient | URLClient | None = None, **options: Any

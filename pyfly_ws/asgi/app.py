@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from ..asgi_types import ASGIApp, Receive, Scope, Send
+from ..discovery.routing import NOT_FOUND, RouteTable
 from ..exceptions import ConfigurationError
 from ..hub import HubUnavailableError
 from ..lifecycle.endpoint import Endpoint
@@ -14,7 +15,7 @@ from .connection import ASGIConnection
 
 __all__ = ["PyflyASGIApp"]
 
-_NO_PARAMS: dict[str, str] = {}
+_NO_PARAMS: Mapping[str, str] = {}
 
 Hook = Callable[[], Awaitable[None] | None]
 
@@ -41,18 +42,12 @@ class PyflyASGIApp:
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
     ) -> None:
-        self.endpoints = tuple(endpoints)
-        # Paths without parameters, looked up before any pattern is tried: the endpoint the scan
-        # would find first (one with parameters listed earlier may match the same path, and wins).
-        self._exact: dict[str, Endpoint] = {}
-        for index, endpoint in enumerate(self.endpoints):
-            path = endpoint.template.path
-            if (
-                not endpoint.template.params
-                and endpoint.template.match_raw(path) == {}
-                and all(earlier.template.match_raw(path) is None for earlier in self.endpoints[:index])
-            ):
-                self._exact.setdefault(path, endpoint)
+        self.routes = RouteTable(endpoints)
+        """The endpoints in routing precedence (the core's rule, as on every adapter)."""
+        self.endpoints = self.routes.endpoints
+        # Bound once: the per-connection path below reads two attributes, no method lookups.
+        self._exact = self.routes.exact
+        self._scan = self.routes.scan
         self.fallback = fallback
         self.on_startup = tuple(on_startup)
         self.on_shutdown = tuple(on_shutdown)
@@ -63,32 +58,16 @@ class PyflyASGIApp:
         found = registries(self.endpoints)
         return found[0] if found else SessionRegistry()
 
-    def match(self, path: str) -> tuple[Endpoint, dict[str, str]] | None:
-        """The endpoint routing ``path`` and its raw parameters, or ``None``.
-
-        Like every framework router, this matches the path's shape only; the
-        endpoint then converts the parameters and refuses values that do not
-        fit their types, so a mismatch is refused the same way on every adapter.
-        """
-        exact = self._exact.get(path)
-        if exact is not None:
-            return exact, {}
-        return self._scan(path)
-
-    def _scan(self, path: str) -> tuple[Endpoint, dict[str, str]] | None:
-        """The first endpoint whose pattern matches ``path``, and its raw parameters."""
-        for endpoint in self.endpoints:
-            params = endpoint.template.match_raw(path)
-            if params is not None:
-                return endpoint, params
-        return None
+    def match(self, path: str) -> tuple[Endpoint, Mapping[str, str]] | None:
+        """The endpoint routing ``path`` and its raw parameters, or ``None`` (see :meth:`RouteTable.match`)."""
+        return self.routes.match(path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "websocket":
             # match(), without the tuple and the dict it makes for an exact path: once per connection.
             endpoint: Endpoint | None = self._exact.get(scope["path"])
-            params: dict[str, str] = _NO_PARAMS
+            params: Mapping[str, str] = _NO_PARAMS
             if endpoint is None and (found := self._scan(scope["path"])) is not None:
                 endpoint, params = found
             if endpoint is not None:
@@ -135,10 +114,6 @@ class PyflyASGIApp:
                 return
 
     async def _http(self, scope: Scope, send: Send) -> None:
-        if self.match(scope["path"]) is not None:
-            status, body, extra = 426, b"Upgrade Required: this is a WebSocket endpoint\n", [(b"upgrade", b"websocket")]
-        else:
-            status, body, extra = 404, b"Not Found\n", []
-        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers + extra})
-        await send({"type": "http.response.body", "body": body})
+        answer = self.routes.http_answer(scope["path"]) or NOT_FOUND
+        await send({"type": "http.response.start", "status": answer.status, "headers": answer.raw_headers()})
+        await send({"type": "http.response.body", "body": answer.body.encode("utf-8")})

@@ -240,13 +240,22 @@ async def test_refusal_and_unknown_path_give_403_quietly(
     with serve(pyfly_ws_falcon.create_app(source)) as base:
         assert await expect_refusal(f"{base}/ws/refuse") == 403
         assert await expect_refusal(f"{base}/ws/nowhere") == 403
-        async with httpx.AsyncClient() as client:  # plain HTTP keeps Falcon's own answers
+        async with httpx.AsyncClient() as client:  # plain HTTP: Falcon's 404 elsewhere, the core's 426 at an endpoint
             http = base.replace("ws://", "http://")
             assert (await client.get(f"{http}/ws/nowhere")).status_code == 404
-            assert (await client.get(f"{http}/ws/echo")).status_code == 405
+            reply = await client.get(f"{http}/ws/echo")
+            assert (reply.status_code, reply.headers["upgrade"]) == (426, "websocket")
     assert probe.events.empty(), "on_disconnect runs for accepted sessions only"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("no endpoint at this path" in r.getMessage() for r in caplog.records if r.name == "pyfly_ws.falcon")
+
+
+async def test_routes_added_to_your_own_app_keep_its_http_answers(source: Container) -> None:
+    app = falcon.asgi.App()
+    pyfly_ws_falcon.add_routes(app, source)
+    with serve(app) as base:
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{base.replace('ws://', 'http://')}/ws/echo")).status_code == 405
 
 
 async def test_send_after_the_peer_left_raises_a_disconnect(source: Container, probe: Probe) -> None:

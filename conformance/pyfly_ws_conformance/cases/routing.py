@@ -1,4 +1,4 @@
-"""Routing: base paths, typed path parameters, query strings, headers, unknown paths."""
+"""Routing: base paths, typed path parameters, query strings, headers, and the requests no endpoint serves."""
 
 from __future__ import annotations
 
@@ -161,6 +161,23 @@ async def unknown_path_refused(ctx: CaseContext) -> None:
     """A path no endpoint serves refuses the handshake with 403, and serving goes on."""
     await expect_refused(ctx, "/routing/nowhere/at/all")
     assert (await _seen(ctx, "/routing"))["path"] == "/routing"
+
+
+@case("routing.http_at_endpoint_path")
+async def http_at_endpoint_path(ctx: CaseContext) -> None:
+    """A plain HTTP request (no upgrade) to an endpoint's path gets 426 Upgrade Required, naming ``websocket``."""
+    for method, path in (("GET", "/routing/plain"), ("GET", "/routing/int/7"), ("POST", "/routing")):
+        reply = await ctx.http(method, path)
+        assert reply.status == 426, f"{method} {path}: expected HTTP 426, got {reply.status}"
+        assert reply.headers.get("upgrade", "").lower() == "websocket", f"{method} {path}: {reply.headers}"
+    assert (await _seen(ctx, "/routing/plain"))["path"] == "/routing/plain"
+
+
+@case("routing.http_elsewhere_not_found")
+async def http_elsewhere_not_found(ctx: CaseContext) -> None:
+    """A plain HTTP request to a path no endpoint serves gets 404 (the framework's own, where there is one)."""
+    reply = await ctx.http("GET", "/routing/nowhere/at/all")
+    assert reply.status == 404, f"expected HTTP 404, got {reply.status}"
 
 
 @case("routing.literal_before_parameter")

@@ -6,15 +6,15 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from falcon import HTTPRouteNotFound
+from falcon import HTTPMethodNotAllowed, HTTPRouteNotFound
 from falcon.asgi import App, Request, Response, WebSocket
 from pyfly_ws import Capabilities, CloseCode, Endpoint, discover
-from pyfly_ws.adapter import drain_endpoints, start_endpoints
+from pyfly_ws.adapter import RouteTable, drain_endpoints, start_endpoints
 
 from .connection import PEER_CLOSE_KEY, PeerClose
 from .routes import add_endpoints
 
-__all__ = ["CAPABILITIES", "FalconAdapter", "FalconApp", "Lifespan", "adapter", "create_app"]
+__all__ = ["CAPABILITIES", "FalconAdapter", "FalconApp", "Lifespan", "adapter", "create_app", "upgrade_required"]
 
 logger = logging.getLogger("pyfly_ws.falcon")
 
@@ -61,6 +61,29 @@ async def refuse_unknown_path(
     await ws.close(CloseCode.POLICY_VIOLATION)
 
 
+def upgrade_required(routes: RouteTable) -> Any:
+    """An error handler for ``HTTPMethodNotAllowed``: 426 Upgrade Required for plain HTTP at an endpoint's path.
+
+    Falcon would answer 405, since an endpoint's resource has no HTTP
+    responder; the answer is the core's, as on every pyfly-ws application.
+    Other 405s keep Falcon's answer.
+    """
+
+    async def handler(
+        req: Request, resp: Response, ex: HTTPMethodNotAllowed, params: dict[str, Any], ws: WebSocket | None = None
+    ) -> None:
+        answer = routes.http_answer(req.path) if ws is None else None
+        if answer is None:
+            raise ex
+        resp.status = answer.status
+        resp.content_type = "text/plain; charset=utf-8"
+        for name, value in answer.headers:
+            resp.set_header(name, value)
+        resp.text = answer.body
+
+    return handler
+
+
 class FalconAdapter:
     """The ``falcon`` adapter: each endpoint becomes a route (or sink) of a ``falcon.asgi.App``."""
 
@@ -74,12 +97,14 @@ class FalconAdapter:
 
         Beyond the routes, the app sends no close reason the handler did not
         give (Falcon would fill in e.g. "Normal Closure"), and refuses an
-        unknown WebSocket path with a DEBUG log instead of Falcon's ERROR.
+        unknown WebSocket path with a DEBUG log instead of Falcon's ERROR, and
+        answers plain HTTP at an endpoint's path with 426 instead of Falcon's 405.
         An unknown option is a ``TypeError`` naming it.
         """
         app = FalconApp(**options)
         app.ws_options.default_close_reasons = {}
         app.add_error_handler(HTTPRouteNotFound, refuse_unknown_path)
+        app.add_error_handler(HTTPMethodNotAllowed, upgrade_required(RouteTable(endpoints)))
         add_endpoints(app, endpoints)
         app.add_middleware(Lifespan(endpoints))
         return app

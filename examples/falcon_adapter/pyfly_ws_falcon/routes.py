@@ -12,7 +12,7 @@ through to a less specific endpoint as it does on every other adapter.
 The router also cannot hold ``{a}`` and ``{b:path}`` at the same level
 (``/files/{name}`` beside ``/files/{rest:path}``). Every endpoint with a
 parameter at such a level is served by one route, ``/files/{p0:pyfly_path}``, whose
-:class:`EndpointGroup` tries the endpoints' own templates in the core's order.
+:class:`EndpointGroup` asks the core's :class:`~pyfly_ws.adapter.RouteTable` which one serves the path.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 from falcon.asgi import App, Request, WebSocket
 from falcon.routing import BaseConverter
 from pyfly_ws import CloseCode, ConfigurationError, Endpoint, discover
+from pyfly_ws.adapter import RouteTable
 
 from . import media
 from .connection import FalconConnection
@@ -74,7 +75,7 @@ def falcon_template(endpoint: Endpoint) -> tuple[str, dict[str, str]]:
 
 
 class EndpointResource:
-    """A Falcon resource serving one endpoint; an HTTP request to its path gets Falcon's 405."""
+    """A Falcon resource serving one endpoint; plain HTTP to its path gets Falcon's 405 (``create_app``: 426)."""
 
     __slots__ = ("endpoint", "fields")
 
@@ -92,23 +93,31 @@ class EndpointResource:
 
 
 class EndpointGroup:
-    """A Falcon resource serving endpoints that Falcon's router cannot tell apart, matched as the core matches."""
+    """A Falcon resource serving endpoints that Falcon's router cannot tell apart, matched by the core's routing."""
 
-    __slots__ = ("endpoints",)
+    __slots__ = ("routes",)
 
     def __init__(self, endpoints: Sequence[Endpoint]) -> None:
-        self.endpoints = list(endpoints)
+        self.routes = RouteTable(endpoints)
 
     def __repr__(self) -> str:
         return f"<EndpointGroup {', '.join(e.path for e in self.endpoints)}>"
 
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        """The endpoints this route serves, in the order they are tried."""
+        return self.routes.endpoints
+
+    def add(self, endpoint: Endpoint) -> None:
+        """Serve ``endpoint`` too, tried after the others."""
+        self.routes = RouteTable([*self.routes.endpoints, endpoint])
+
     async def on_websocket(self, req: Request, ws: WebSocket, /, **params: str) -> None:
         connection = FalconConnection(req, ws)
-        for endpoint in self.endpoints:
-            found = endpoint.template.match_raw(req.path)  # by shape, as routers do; serve() checks the types
-            if found is not None:
-                await endpoint.serve(connection, found)
-                return
+        found = self.routes.match(req.path)  # by shape, as routers do; serve() checks the types
+        if found is not None:
+            await found[0].serve(connection, found[1])
+            return
         logger.debug("refusing WebSocket handshake for %s: no endpoint at this path", req.path)
         await connection.close(CloseCode.POLICY_VIOLATION, "")
 
@@ -150,7 +159,7 @@ def add_endpoints(app: App[Any, Any], endpoints: Iterable[Endpoint]) -> None:
         else:
             template = _group_template(endpoint, level)
             if template in groups:
-                groups[template].endpoints.append(endpoint)
+                groups[template].add(endpoint)
                 continue
             resource = groups[template] = EndpointGroup([endpoint])
         try:
