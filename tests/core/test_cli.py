@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import socket
 import subprocess
@@ -11,8 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from pyfly_ws.cli import main
 
@@ -101,50 +99,3 @@ def test_run_serves_a_module_and_says_where(server: str, target: str, adapter_te
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=15)
     assert proc.returncode == 0
-
-
-@pytest.mark.parametrize("server", ["uvicorn", "hypercorn"])
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_run_drains_sessions_on_a_signal_before_stopping(server: str, sig: signal.Signals) -> None:
-    """``pyfly-ws run``: a signal closes live sessions with 1001 and the drain reason, then the server stops."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pyfly_ws", "run", "examples.echo", "--port", str(port), "--server", server],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        stack = contextlib.ExitStack()
-        while True:
-            try:
-                clients = [stack.enter_context(connect(f"ws://127.0.0.1:{port}/ws/echo", open_timeout=2))]
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        with stack:
-            clients += [stack.enter_context(connect(f"ws://127.0.0.1:{port}/ws/echo")) for _ in range(2)]
-            _drained_by(proc, sig, clients)
-        out, _ = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode in (0, -sig), out  # uvicorn re-raises a captured SIGTERM once it has stopped
-
-
-def _drained_by(proc: subprocess.Popen[str], sig: signal.Signals, clients: list[ClientConnection]) -> None:
-    """Send ``sig`` to the server; every client must get 1001 and the drain reason."""
-    for ws in clients:
-        ws.send("ping")
-        assert ws.recv(timeout=5) == "ping"
-    proc.send_signal(sig)
-    for ws in clients:
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(timeout=10)
-        assert closed.value.rcvd is not None
-        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "server shutting down")
