@@ -22,8 +22,8 @@ from .exceptions import (
     WebSocketError,
     WebSocketStateError,
 )
-from .lifecycle.endpoint import Endpoint
-from .lifecycle.registry import Service, SessionRegistry, registry_of
+from .lifecycle.apps import registry_of
+from .lifecycle.registry import Endpoint, Service, SessionRegistry
 from .mapping.decorators import controller, request_mapping, rest_controller, websocket_mapping
 from .mapping.guards import Guard, HandshakeView, Reject
 from .mapping.limits import Limits, Overflow

@@ -9,6 +9,17 @@ attribute (:class:`~pyfly_ws.Capabilities`) for the conformance kit. The referen
 An adapter imports only from ``pyfly_ws`` and from this module: everything it
 needs of the core beyond the public API is re-exported here, each name with the
 reason an adapter needs it.
+
+The socket seam: a :class:`Connection` (``handshake``, ``accept``, ``receive``,
+``send``, ``close``) is all the core needs of a socket. Two optional contracts
+add to it, each checked with ``isinstance``, never looked up by name:
+
+- :class:`Denying` (``deny(status, reason)``): a refused handshake gets that
+  HTTP status instead of 403;
+- :class:`DirectEvents` (``direct_events``, ``peer_gone_errors``,
+  ``asgi_receive``, ``asgi_send``, ``message_of``, ``gone_with``,
+  ``gone_error``): the session reads and writes the connection's ASGI events
+  itself. Subclass :class:`ASGIConnection` to get both.
 """
 
 from __future__ import annotations
@@ -24,17 +35,18 @@ from .discovery.routing import (
     HTTPAnswer,  # a plain HTTP answer the core decided, to write in the framework's terms
     RouteTable,  # routing precedence: which endpoint serves a path, and what plain HTTP there gets
 )
-from .lifecycle.endpoint import Endpoint  # what an adapter routes: endpoint.serve(connection, raw_params)
-from .lifecycle.registry import (
+from .lifecycle.apps import (
     REGISTRY_ATTRIBUTE,  # where create_app's registry sits on an application, for registry_of()
     drain_endpoints,  # lifespan shutdown: drain every registry of the endpoints, then stop their services
     registries,  # the distinct registries of some endpoints, to drain or count them
     start_endpoints,  # lifespan startup: start the services (a hub) of every registry of the endpoints
 )
+from .lifecycle.registry import Endpoint  # what an adapter routes: endpoint.serve(connection, raw_params)
 from .lifecycle.run import logger  # the core's logger, so an adapter's own lines go where the core's go
 from .session.connection import (
     Connection,  # what an adapter wraps its framework's socket in
-    DirectEvents,  # the optional seam of a connection whose ASGI events the session reads itself
+    Denying,  # optional: a connection that refuses a handshake with an HTTP status of its choice
+    DirectEvents,  # optional: a connection whose ASGI events the session reads and writes itself
     Handshake,  # the handshake facts a connection presents
     RawHeaders,  # header pairs as ASGI carries them, for accept(headers=...)
 )
@@ -46,6 +58,7 @@ __all__ = [
     "Adapter",
     "Capabilities",
     "Connection",
+    "Denying",
     "DirectEvents",
     "Endpoint",
     "HTTPAnswer",

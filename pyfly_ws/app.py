@@ -8,7 +8,8 @@ from typing import Any
 from .adapter import Adapter
 from .config import choose_adapter, load_adapter
 from .discovery.discover import discover
-from .lifecycle.registry import Service, SessionRegistry, attach_registry
+from .lifecycle.apps import attach_registry
+from .lifecycle.registry import Service, SessionRegistry
 from .mapping.guards import Guard
 from .mapping.limits import Limits
 

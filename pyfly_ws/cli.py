@@ -19,8 +19,8 @@ from .config import ENV_VAR, available_adapters, choose_adapter, describe_import
 from .discovery.container import ResolutionError
 from .discovery.discover import discover
 from .exceptions import ConfigurationError
-from .lifecycle.endpoint import Endpoint
-from .lifecycle.registry import registry_of
+from .lifecycle.apps import registry_of
+from .lifecycle.registry import Endpoint
 from .servers.logs import LOG_LEVELS
 from .servers.run import SERVERS, check_server, listen, run_server
 

@@ -40,14 +40,14 @@ class StarletteConnection(ASGIConnection):
         super().__init__(websocket.scope, receive or websocket.receive, send or self._send_through_socket)
 
     def __repr__(self) -> str:
-        return f"<StarletteConnection {self.handshake.path} {'gone' if self._gone else 'open'}>"
+        return f"<StarletteConnection {self.handshake.path} {'gone' if self.gone else 'open'}>"
 
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
         """Complete the handshake with ``subprotocol`` and the extra raw ``headers``."""
         try:
             await self.websocket.accept(subprotocol, headers)
         except self.peer_gone_errors as exc:
-            raise self._gone_error() from exc
+            raise self.gone_error() from exc
 
     async def deny(self, status: int, reason: str) -> None:
         """Refuse the handshake with an HTTP ``status`` where the server supports denial responses, else 403."""
@@ -60,11 +60,11 @@ class StarletteConnection(ASGIConnection):
             await self.websocket.send({"type": "websocket.http.response.start", "status": status, "headers": headers})
             await self.websocket.send({"type": "websocket.http.response.body", "body": body})
         except self.peer_gone_errors as exc:
-            raise self._gone_error() from exc
+            raise self.gone_error() from exc
 
     async def close(self, code: int, reason: str) -> None:
         """Close with ``code`` and ``reason`` (before accept: refuse, HTTP 403); quiet if the peer is gone."""
-        if self._gone is not None or self.websocket.application_state is WebSocketState.DISCONNECTED:
+        if self.gone is not None or self.websocket.application_state is WebSocketState.DISCONNECTED:
             return
         # Through the socket's own send, so Starlette's state follows; "reason" only when there is one
         # (daphne drops a close that carries a reason with a code of 1001-1014).
@@ -76,7 +76,7 @@ class StarletteConnection(ASGIConnection):
         try:
             await self.websocket.send(message)
         except self.peer_gone_errors:
-            self._gone_error()
+            self.gone_error()
 
     async def _send_through_socket(self, message: Any) -> None:
         """The socket's own ``send``, with the ``RuntimeError`` for a socket closed already made a lost peer."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..capabilities import Capabilities
-from ..lifecycle.endpoint import Endpoint
+from ..lifecycle.registry import Endpoint
 from .app import PyflyASGIApp
 from .connection import ASGIConnection
 

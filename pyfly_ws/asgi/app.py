@@ -8,8 +8,8 @@ from ..asgi_types import ASGIApp, Receive, Scope, Send
 from ..discovery.routing import NOT_FOUND, RouteTable
 from ..exceptions import ConfigurationError
 from ..hub import HubUnavailableError
-from ..lifecycle.endpoint import Endpoint
-from ..lifecycle.registry import SessionRegistry, drain_endpoints, registries, start_endpoints
+from ..lifecycle.apps import drain_endpoints, registries, start_endpoints
+from ..lifecycle.registry import Endpoint, SessionRegistry
 from ..lifecycle.run import logger, refuse
 from .connection import ASGIConnection
 

@@ -21,15 +21,17 @@ __all__ = ["ASGIConnection"]
 class ASGIConnection:
     """One ASGI ``websocket`` connection, spoken to directly through ``receive`` and ``send``.
 
-    The session reads and writes the ASGI events of an ``ASGIConnection``
-    itself, without the extra call through :meth:`receive` and :meth:`send`
-    (one per message each way), using ``_receive``, ``_send``,
-    :attr:`peer_gone_errors` and ``_gone_error``. A subclass that overrides
-    :meth:`receive`, :meth:`send` or :meth:`message_of` is spoken to through
-    them instead (:attr:`direct_events` is then false), so no override is bypassed.
+    It is a :class:`~pyfly_ws.adapter.DirectEvents`: the session reads and
+    writes its ASGI events itself, without the extra call through
+    :meth:`receive` and :meth:`send` (one per message each way), using
+    :attr:`asgi_receive`, :attr:`asgi_send`, :attr:`peer_gone_errors`,
+    :meth:`message_of`, :meth:`gone_with` and :meth:`gone_error`. A subclass
+    that overrides :meth:`receive`, :meth:`send` or :meth:`message_of` is
+    spoken to through them instead (:attr:`direct_events` is then false), so
+    no override is bypassed.
     """
 
-    __slots__ = ("handshake", "_receive", "_send", "_connected", "_gone", "_scope")
+    __slots__ = ("handshake", "asgi_receive", "asgi_send", "_connected", "_gone", "_scope")
 
     direct_events: ClassVar[bool] = True
     """The session reads and writes this connection's ASGI events itself (see above)."""
@@ -48,29 +50,36 @@ class ASGIConnection:
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.handshake = Handshake.from_scope(scope)
-        self._receive = receive
-        self._send = send
+        self.asgi_receive = receive
+        """The ASGI ``receive`` callable of this connection."""
+        self.asgi_send = send
+        """The ASGI ``send`` callable of this connection."""
         self._connected = False
         # (code, reason) once the peer is gone. Not the exception itself: its traceback would hold
         # this connection's frames, and every connection would end as cyclic garbage for the collector.
         self._gone: tuple[int, str] | None = None
         self._scope = scope
 
+    @property
+    def gone(self) -> tuple[int, str] | None:
+        """The peer's close code and reason once it is gone (1006 without a close frame), else ``None``."""
+        return self._gone
+
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
         if not self._connected:
             await self._await_connect()
         try:
-            await self._send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": list(headers)})
+            await self.asgi_send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": list(headers)})
         except self.peer_gone_errors as exc:
-            raise self._gone_error() from exc
+            raise self.gone_error() from exc
 
     async def receive(self) -> str | bytes:
         if self._gone is not None:
             raise WebSocketDisconnect(*self._gone)
         try:
-            event = await self._receive()
+            event = await self.asgi_receive()
         except self.peer_gone_errors as exc:
-            raise self._gone_error() from exc
+            raise self.gone_error() from exc
         return self.message_of(event)
 
     def message_of(self, event: Mapping[str, Any]) -> str | bytes:
@@ -82,7 +91,7 @@ class ASGIConnection:
                 return text  # type: ignore[no-any-return]
             return event.get("bytes") or b""
         if kind == "websocket.disconnect":
-            raise WebSocketDisconnect(*self._gone_with(event))
+            raise WebSocketDisconnect(*self.gone_with(event))
         raise RuntimeError(f"unexpected ASGI message {kind!r} on a WebSocket")
 
     async def send(self, data: str | bytes) -> None:
@@ -90,11 +99,11 @@ class ASGIConnection:
             raise WebSocketDisconnect(*self._gone)
         try:
             if type(data) is str:
-                await self._send({"type": "websocket.send", "text": data})
+                await self.asgi_send({"type": "websocket.send", "text": data})
             else:
-                await self._send({"type": "websocket.send", "bytes": data})
+                await self.asgi_send({"type": "websocket.send", "bytes": data})
         except self.peer_gone_errors as exc:
-            raise self._gone_error() from exc
+            raise self.gone_error() from exc
 
     async def close(self, code: int, reason: str) -> None:
         if self._gone is not None:
@@ -102,7 +111,7 @@ class ASGIConnection:
         try:
             await self._await_connect()
             # "reason" is optional in ASGI; daphne drops a close that carries one with a code of 1001-1014.
-            await self._send(
+            await self.asgi_send(
                 {"type": "websocket.close", "code": code, "reason": reason}
                 if reason
                 else {"type": "websocket.close", "code": code}
@@ -132,25 +141,25 @@ class ASGIConnection:
         if self._connected:
             return
         try:
-            message = await self._receive()
+            message = await self.asgi_receive()
         except self.peer_gone_errors as exc:
-            raise self._gone_error() from exc
+            raise self.gone_error() from exc
         if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(*self._gone_with(message))
+            raise WebSocketDisconnect(*self.gone_with(message))
         self._connected = True
 
     async def _send_or_gone(self, message: dict[str, Any]) -> None:
         try:
-            await self._send(message)
+            await self.asgi_send(message)
         except self.peer_gone_errors as exc:
-            raise self._gone_error() from exc
+            raise self.gone_error() from exc
 
-    def _gone_with(self, message: Any) -> tuple[int, str]:
+    def gone_with(self, event: Mapping[str, Any]) -> tuple[int, str]:
         """Remember the ``websocket.disconnect`` event ``message``: the peer's close code and reason."""
-        self._gone = (message.get("code", CloseCode.NO_STATUS), message.get("reason") or "")
+        self._gone = (event.get("code", CloseCode.NO_STATUS), event.get("reason") or "")
         return self._gone
 
-    def _gone_error(self) -> WebSocketDisconnect:
+    def gone_error(self) -> WebSocketDisconnect:
         """Remember that the peer is gone without a close frame (1006), and the error that says so."""
         self._gone = (CloseCode.ABNORMAL, "")
         return WebSocketDisconnect(*self._gone)

@@ -14,8 +14,8 @@ from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
 from ..exceptions import ConfigurationError
-from ..lifecycle.endpoint import Endpoint, LazyController
-from ..lifecycle.registry import SessionRegistry
+from ..lifecycle.controller import LazyController
+from ..lifecycle.registry import Endpoint, SessionRegistry
 from ..mapping.guards import Guard
 from ..mapping.limits import Limits
 from ..mapping.paths import PathTemplate, join_paths

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ..lifecycle.endpoint import Endpoint
+from ..lifecycle.registry import Endpoint
 from ..mapping.paths import Segment
 
 __all__ = ["NOT_FOUND", "UPGRADE_REQUIRED", "HTTPAnswer", "RouteTable"]

@@ -21,6 +21,7 @@ import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 
+from ..session.wire import at_finish, deliver
 from ..tasks import spawn_system_task
 from .backend import Backend, HubUnavailableError
 from .memory import MemoryBackend
@@ -138,7 +139,7 @@ class Hub:
         rooms = self._joined.get(session)
         if rooms is None:
             rooms = self._joined[session] = set()
-            session._at_finish(lambda: self._session_ended(session))
+            at_finish(session, lambda: self._session_ended(session))
         if room in rooms:
             return
         rooms.add(room)
@@ -202,7 +203,7 @@ class Hub:
         for member in list(members):
             if member is exclude:
                 continue
-            if member._deliver(data):
+            if deliver(member, data):
                 delivered += 1
             elif member.closed:
                 self._session_ended(member)  # closed, or too slow and being closed: leaves every room now

@@ -1,44 +1,42 @@
-"""``SessionRegistry``: the sessions open right now, per endpoint, and the drain that ends them.
+"""An application's endpoints and the registry of their live sessions.
 
-One registry serves the endpoints of one application (``discover`` makes one,
-or pass your own to :func:`~pyfly_ws.create_app`). Every adapter's application
-drains it on lifespan shutdown; call :meth:`SessionRegistry.drain` yourself to
-drain at another moment (before a deploy, on a signal of your own).
+:class:`Endpoint` is one mapped method with its full path, ready for an
+adapter to route. :class:`SessionRegistry` holds the sessions open right now,
+per endpoint, and the drain that ends them. One registry serves the endpoints
+of one application (``discover`` makes one, or pass your own to
+:func:`~pyfly_ws.create_app`): the two name each other (``endpoint.registry``,
+``registry.endpoints``), so they share this module. Every adapter's
+application drains the registry on lifespan shutdown; call
+:meth:`SessionRegistry.drain` yourself to drain at another moment (before a
+deploy, on a signal of your own).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from collections.abc import Coroutine, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol, runtime_checkable
 
 import anyio
 
 from ..close_codes import check_reason
+from ..mapping.paths import PathTemplate
+from ..mapping.policy import Policy
+from ..session.connection import Connection
+from ..session.session import WebSocketSession
+from .controller import LazyController
+from .run import refuse, run_session
+from .supervisor import Supervisor
 from .timekeeper import Timekeeper
 
-if TYPE_CHECKING:
-    from ..session.session import WebSocketSession
-    from .endpoint import Endpoint
-    from .supervisor import Supervisor
-
-__all__ = [
-    "DEFAULT_DRAIN_TIMEOUT",
-    "REGISTRY_ATTRIBUTE",
-    "SessionRegistry",
-    "Service",
-    "attach_registry",
-    "drain_endpoints",
-    "registries",
-    "registry_of",
-    "start_endpoints",
-]
-
-REGISTRY_ATTRIBUTE = "pyfly_ws_registry"
-"""The attribute :func:`~pyfly_ws.create_app` sets on the application it builds (or on its ``state``)."""
+__all__ = ["DEFAULT_DRAIN_TIMEOUT", "Endpoint", "Service", "SessionRegistry"]
 
 logger = logging.getLogger("pyfly_ws")
+
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
 
 @runtime_checkable
@@ -183,72 +181,61 @@ class SessionRegistry:
             )
         return len(live)
 
-    def _enter(self, supervisor: Supervisor) -> None:
-        group = self._live.get(supervisor.endpoint.path)
+    def _enter(self, path: str, supervisor: Supervisor) -> None:
+        group = self._live.get(path)
         if group is None:  # a group stays once made: one per endpoint at most
-            group = self._live[supervisor.endpoint.path] = set()
+            group = self._live[path] = set()
         group.add(supervisor)
 
-    def _leave(self, supervisor: Supervisor) -> None:
-        self._live[supervisor.endpoint.path].discard(supervisor)
+    def _leave(self, path: str, supervisor: Supervisor) -> None:
+        self._live[path].discard(supervisor)
 
     def _supervisors(self) -> Iterator[Supervisor]:
         for group in self._live.values():
             yield from group
 
 
-def registries(endpoints: Iterable[Endpoint]) -> list[SessionRegistry]:
-    """The distinct registries of ``endpoints``, in order of first appearance."""
-    found: dict[int, SessionRegistry] = {}
-    for endpoint in endpoints:
-        found.setdefault(id(endpoint.registry), endpoint.registry)
-    return list(found.values())
+@dataclass(frozen=True, eq=False, slots=True)
+class Endpoint:
+    """A WebSocket endpoint: full path, parsed template, and the method that serves it."""
 
+    path: str
+    """The normalised full path: base path + mapping path."""
+    template: PathTemplate
+    """The parsed path, which checks and converts parameters."""
+    controller: type
+    """The controller class."""
+    method: str
+    """The name of the mapped method on the controller."""
+    resolver: LazyController = field(repr=False)
+    """Builds the controller lazily, shared by every endpoint of the same controller."""
+    policy: Policy = field(default=Policy(), repr=False)
+    """Guards, allowed origins and limits, merged from the application, the controller and the mapping."""
+    registry: SessionRegistry = field(default_factory=SessionRegistry, repr=False, compare=False)
+    """The live sessions of the application this endpoint belongs to (shared by its endpoints)."""
 
-async def start_endpoints(endpoints: Iterable[Endpoint]) -> None:
-    """Start the services of every registry of ``endpoints``: what each adapter does on lifespan startup."""
-    for registry in registries(endpoints):
-        for service in registry.services:
-            await service.start()
+    def __copy__(self) -> Endpoint:
+        return self
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Endpoint:
+        return self  # immutable, and shares its controller: copies would split it
 
-async def drain_endpoints(endpoints: Iterable[Endpoint]) -> None:
-    """Drain every registry of ``endpoints`` at once, then stop their services: lifespan shutdown."""
-    found = registries(endpoints)
-    async with anyio.create_task_group() as group:
-        for registry in found:
-            group.start_soon(registry.drain)
-    for registry in found:
-        for service in reversed(registry.services):
-            try:
-                await service.stop()
-            except Exception:
-                logger.warning("stopping %r failed", service, exc_info=True)
+    @property
+    def qualname(self) -> str:
+        """``Controller.method``, as logs and ``pyfly-ws routes`` name it."""
+        return f"{self.controller.__qualname__}.{self.method}"
 
+    def serve(self, connection: Connection, raw_params: Mapping[str, str]) -> Coroutine[Any, Any, None]:
+        """Run one connection whose path parameters a framework router captured as strings (await the result).
 
-def attach_registry(app: object, registry: SessionRegistry) -> bool:
-    """Record ``registry`` for :func:`registry_of`: as an attribute of ``app``, else of its ``state``.
+        A plain function returning the session's coroutine, so a connection
+        holds one frame less for as long as it is open.
+        """
+        params = self.template.convert(raw_params) if self.template.params else _NO_PARAMS
+        if params is None:
+            return refuse(self, connection, "path parameters do not match their types")
+        return run_session(self, connection, params)
 
-    Litestar's application takes no new attributes (it has ``__slots__``, and
-    no weak references either), but its ``app.state`` does. Returns whether
-    :func:`registry_of` now finds ``registry``.
-    """
-    for holder in (app, getattr(app, "state", None)):
-        if holder is None:
-            continue
-        try:
-            setattr(holder, REGISTRY_ATTRIBUTE, registry)
-        except (AttributeError, TypeError):
-            continue
-        if registry_of(app) is registry:
-            return True
-    return False
-
-
-def registry_of(app: object) -> SessionRegistry | None:
-    """The registry of an application built by :func:`~pyfly_ws.create_app` (any adapter), or ``None``."""
-    for holder in (app, getattr(app, "state", None)):
-        found = getattr(holder, REGISTRY_ATTRIBUTE, None)
-        if isinstance(found, SessionRegistry):
-            return found
-    return None
+    async def run(self, connection: Connection, path_params: Mapping[str, Any]) -> None:
+        """Run one connection whose path parameters are already converted."""
+        await run_session(self, connection, path_params)

@@ -11,7 +11,7 @@ import inspect
 import logging
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
@@ -19,13 +19,11 @@ from ..close_codes import trim_reason
 from ..datastructures import Headers, QueryParams
 from ..exceptions import ProtocolCloseError, WebSocketDisconnect
 from ..mapping.guards import HandshakeView, Reject, origin_refusal
-from ..session.connection import Connection
-from ..session.session import _CLOSED, WebSocketSession, serving
+from ..session.connection import Connection, Denying
+from ..session.session import WebSocketSession
+from ..session.wire import close_frame_due, finish, finish_close, serving
 from .outcomes import DRAINING_STATUS, RAISED, REFUSED, REFUSED_STATUS, RETURNED, UNRESOLVED
-from .supervisor import CLOSE_GRACE, Supervisor
-
-if TYPE_CHECKING:
-    from .endpoint import Endpoint
+from .supervisor import CLOSE_GRACE, Served, Supervisor
 
 __all__ = ["ON_DISCONNECT_TIMEOUT", "deny", "logger", "refuse", "run_session"]
 
@@ -35,13 +33,13 @@ ON_DISCONNECT_TIMEOUT = 10.0
 """Seconds ``on_disconnect`` may take, shielded from anyio cancel scopes, before it is abandoned."""
 
 
-async def refuse(endpoint: Endpoint | None, connection: Connection, why: str) -> None:
+async def refuse(endpoint: Served | None, connection: Connection, why: str) -> None:
     """Refuse a handshake (HTTP 403) without running a handler."""
     logger.debug("refusing WebSocket handshake for %s: %s", connection.handshake.path, why)
     await _close_connection(connection, REFUSED, "")
 
 
-async def run_session(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> None:
+async def run_session(endpoint: Served, connection: Connection, path_params: Mapping[str, Any]) -> None:
     """Serve one connection: admit it, resolve the controller, run the handler, map the outcome.
 
     This runs once per connection, so the common case (no guard, no ``Origin``
@@ -72,7 +70,7 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
     supervisor.session = session
     if admitted:
         session.state.update(admitted)
-    registry._enter(supervisor)
+    registry._enter(endpoint.path, supervisor)
     serving.set(supervisor)  # this task and those it starts are the session's own (see send_text)
     try:
         with supervisor:
@@ -81,19 +79,19 @@ async def run_session(endpoint: Endpoint, connection: Connection, path_params: M
             except Exception as exc:
                 await _handler_failed(endpoint, session, exc)
             else:
-                if session._state is not _CLOSED or session._frame_due:
-                    code = RETURNED if session._was_accepted else REFUSED
+                if not session.closed or close_frame_due(session):
+                    code = RETURNED if session.accepted else REFUSED
                     await _close_session(session, code, "")
-        if session._frame_due:  # the handler was cut before the close frame could go out
+        if close_frame_due(session):  # the handler was cut before the close frame could go out
             await _close_session(session, RETURNED, "")
     finally:
         serving.set(None)  # not reset(token): no token held for as long as the session lives
-        session._finish()
+        finish(session)
         try:
-            if session._was_accepted and getattr(controller, "on_disconnect", None) is not None:
+            if session.accepted and getattr(controller, "on_disconnect", None) is not None:
                 await _on_disconnect(endpoint, controller, session)
         finally:
-            registry._leave(supervisor)
+            registry._leave(endpoint.path, supervisor)
             supervisor.finish()
 
 
@@ -105,7 +103,7 @@ def _has_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-async def _handler_failed(endpoint: Endpoint, session: WebSocketSession, exc: Exception) -> None:
+async def _handler_failed(endpoint: Served, session: WebSocketSession, exc: Exception) -> None:
     """Map what the handler raised to a close (called inside the ``except`` block, so tracebacks are logged)."""
     if isinstance(exc, WebSocketDisconnect):
         logger.debug("%s: ended by disconnect, code %s", endpoint.qualname, exc.code)
@@ -129,7 +127,7 @@ async def _handler_failed(endpoint: Endpoint, session: WebSocketSession, exc: Ex
         await _close_session(session, REFUSED, "")
 
 
-async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mapping[str, Any]) -> dict[str, Any] | None:
+async def _admit(endpoint: Served, connection: Connection, path_params: Mapping[str, Any]) -> dict[str, Any] | None:
     """Apply the origin check and the guards; the state guards returned, or ``None`` once refused."""
     policy = endpoint.policy
     handshake = connection.handshake
@@ -173,12 +171,11 @@ async def _admit(endpoint: Endpoint, connection: Connection, path_params: Mappin
 
 async def deny(connection: Connection, status: int, reason: str) -> None:
     """Refuse a handshake with ``status`` where the adapter and server can send one, else with 403."""
-    send_denial = getattr(connection, "deny", None)
-    if status == REFUSED_STATUS or send_denial is None:
+    if status == REFUSED_STATUS or not isinstance(connection, Denying):
         await _close_connection(connection, REFUSED, "")
         return
     try:
-        await send_denial(status, reason)
+        await connection.deny(status, reason)
     except Exception:
         logger.debug("denying %s failed", connection.handshake.path, exc_info=True)
 
@@ -191,10 +188,10 @@ async def _close_session(session: WebSocketSession, code: int, reason: str) -> N
     """Close the session once its handler is done, or finish a close a limit or a drain began; failures at DEBUG."""
     try:
         if session.closed:
-            if not session._frame_due:
+            if not close_frame_due(session):
                 return
             with anyio.move_on_after(CLOSE_GRACE):  # closed by a limit or a drain, whose frame may still be due
-                await session._finish_close()
+                await finish_close(session)
         else:
             await session.close(code, reason)
     except Exception:
@@ -209,7 +206,7 @@ async def _close_connection(connection: Connection, code: int, reason: str) -> N
         logger.debug("closing %s failed", connection.handshake.path, exc_info=True)
 
 
-async def _on_disconnect(endpoint: Endpoint, controller: Any, session: WebSocketSession) -> None:
+async def _on_disconnect(endpoint: Served, controller: Any, session: WebSocketSession) -> None:
     hook = getattr(controller, "on_disconnect", None)
     if hook is None:
         return

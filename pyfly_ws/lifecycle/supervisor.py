@@ -20,21 +20,20 @@ import math
 import time
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio
 
 from ..mapping.limits import LIMIT_RULES
-from ..session.session import log_limit
+from ..mapping.policy import Policy
+from ..session.session import Registry, WebSocketSession
+from ..session.wire import activity, begin_close, finish_close, log_limit, resend_close_frame, task_getter
 from ..tasks import asyncio_task_getter, spawn_system_task
+from .controller import LazyController
 from .outcomes import DRAINED
+from .timekeeper import Timekeeper
 
-if TYPE_CHECKING:
-    from ..session.session import WebSocketSession
-    from .endpoint import Endpoint
-    from .registry import SessionRegistry
-
-__all__ = ["CLOSE_GRACE", "Supervisor"]
+__all__ = ["CLOSE_GRACE", "Live", "Served", "Supervisor"]
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -45,6 +44,57 @@ _STALLED = LIMIT_RULES["send_timeout"].close_code
 
 CLOSE_GRACE = 1.0
 """Seconds a server-initiated close may take, and the handler may then run on, before the handler is cancelled."""
+
+
+class Live(Registry, Protocol):
+    """The registry of live sessions, as the lifecycle uses it (:class:`~pyfly_ws.SessionRegistry` is the one)."""
+
+    @property
+    def timekeeper(self) -> Timekeeper:
+        """Enforces the time limits of the registry's sessions."""
+        ...
+
+    def _enter(self, path: str, supervisor: Supervisor) -> None: ...
+
+    def _leave(self, path: str, supervisor: Supervisor) -> None: ...
+
+
+class Served(Protocol):
+    """An endpoint, as the lifecycle uses it (:class:`~pyfly_ws.Endpoint` is the one).
+
+    Declared here because the endpoint record runs its sessions through this
+    layer: the record imports the lifecycle, and the lifecycle needs only this of it.
+    """
+
+    @property
+    def path(self) -> str:
+        """The full path the endpoint is mapped at."""
+        ...
+
+    @property
+    def method(self) -> str:
+        """The name of the mapped method on the controller."""
+        ...
+
+    @property
+    def qualname(self) -> str:
+        """``Controller.method``, for logs."""
+        ...
+
+    @property
+    def resolver(self) -> LazyController:
+        """Builds the controller."""
+        ...
+
+    @property
+    def policy(self) -> Policy:
+        """Guards, allowed origins and limits."""
+        ...
+
+    @property
+    def registry(self) -> Live:
+        """The live sessions of the endpoint's application."""
+        ...
 
 
 class Supervisor:
@@ -63,7 +113,7 @@ class Supervisor:
         "_done",
     )
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Served) -> None:
         self.endpoint = endpoint
         self.session: WebSocketSession | None = None
         self.shortest_limit = endpoint.policy.limits.shortest_time_limit
@@ -82,7 +132,7 @@ class Supervisor:
         return self.endpoint.qualname
 
     @property
-    def registry(self) -> SessionRegistry:
+    def registry(self) -> Live:
         """The registry of the endpoint's application."""
         return self.endpoint.registry
 
@@ -117,7 +167,7 @@ class Supervisor:
         microseconds and a few hundred bytes per connection); on trio, an
         anyio cancel scope.
         """
-        task_of = self.session._task_of if self.session is not None else asyncio_task_getter()
+        task_of = task_getter(self.session) if self.session is not None else asyncio_task_getter()
         self._scope = task_of() if task_of is not None else None
         if self._scope is None:
             self._scope = anyio.CancelScope().__enter__()
@@ -223,15 +273,14 @@ class Supervisor:
         session = self.session
         if session is None:
             return True
-        if not session.closed:
-            session._begin_close(code, reason)
+        begin_close(session, code, reason)
         with anyio.move_on_after(CLOSE_GRACE):
             try:
-                await session._finish_close()
+                await finish_close(session)
             except Exception:
                 logger.debug("closing %s failed", session.path, exc_info=True)
             return True
-        session._frame_due = True
+        resend_close_frame(session)
         return False
 
     def _cut(self, scope: anyio.CancelScope | asyncio.Task[Any] | None, why: str) -> None:
@@ -240,10 +289,10 @@ class Supervisor:
         logger.info("%s: cancelling the handler: %s", self.endpoint.qualname, why)
         self._cutting = True
         scope.cancel()
-        if self.session is not None and not self.session._peer_gone:
+        if self.session is not None:
             # Granian drops a close frame sent while the handler waits in receive; once the
             # handler is cancelled nothing waits, and the lifecycle sends the frame again.
-            self.session._frame_due = True
+            resend_close_frame(self.session)
 
     def due(self, now: float) -> float | None:
         """When a time limit next needs a look (``inf``: only at the timekeeper's pace).
@@ -254,26 +303,26 @@ class Supervisor:
         session = self.session
         if session is None or session.closed or self._closing:
             return None
-        if not session._was_accepted:
+        if not session.accepted:
             return math.inf  # no time limit runs before accept
         limits = self.endpoint.policy.limits
+        seen = activity(session)
         wake = math.inf
-        if limits.first_message_timeout is not None and not session._heard:
-            due = session._last_in + limits.first_message_timeout
+        if limits.first_message_timeout is not None and not seen.heard:
+            due = seen.last_in + limits.first_message_timeout
             if now >= due:
                 text = f"no message within {limits.first_message_timeout:g} s"
                 self.limit_hit(_SILENT, text, "first_message_timeout")
                 return None
             wake = due
         if limits.idle_timeout is not None:
-            due = session._last_in + limits.idle_timeout
+            due = seen.last_in + limits.idle_timeout
             if now >= due:
                 self.limit_hit(_IDLE, f"idle for {limits.idle_timeout:g} s", "idle_timeout")
                 return None
             wake = min(wake, due)
-        outbox = session._outbox
-        if limits.send_timeout is not None and outbox.writing:
-            due = outbox.since + limits.send_timeout
+        if limits.send_timeout is not None and seen.writing_since is not None:
+            due = seen.writing_since + limits.send_timeout
             if now >= due:
                 text = f"client not reading for {limits.send_timeout:g} s"
                 self.limit_hit(_STALLED, text, "send_timeout")

@@ -17,16 +17,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import anyio
 
 from ..tasks import current_loop, spawn_system_task
 
-if TYPE_CHECKING:
-    from .supervisor import Supervisor
-
-__all__ = ["LINGER", "MIN_NAP", "Timekeeper"]
+__all__ = ["LINGER", "MIN_NAP", "Timekeeper", "Watched"]
 
 MIN_NAP = 0.01
 """The shortest sleep between two looks, in seconds."""
@@ -34,12 +31,25 @@ LINGER = 1.0
 """Seconds the task waits, once no session has a time limit, before it ends."""
 
 
+class Watched(Protocol):
+    """A session's time limits, as the timekeeper looks at them: a :class:`~.supervisor.Supervisor`."""
+
+    @property
+    def shortest_limit(self) -> float:
+        """The shortest time limit, in seconds (``inf`` without one): the timekeeper's pace."""
+        ...
+
+    def due(self, now: float) -> float | None:
+        """When the session next needs a look; ``None`` once there is nothing more to watch."""
+        ...
+
+
 class Timekeeper:
     """Watches the time limits of the sessions ``live()`` yields, from a single task."""
 
     __slots__ = ("_live", "_nap", "_wake", "_token")
 
-    def __init__(self, live: Callable[[], Iterable[Supervisor]]) -> None:
+    def __init__(self, live: Callable[[], Iterable[Watched]]) -> None:
         self._live = live
         self._nap = math.inf
         self._wake: anyio.Event | None = None
@@ -50,7 +60,7 @@ class Timekeeper:
         """Whether the task is running (on some event loop)."""
         return self._token is not None
 
-    def watch(self, supervisor: Supervisor) -> None:
+    def watch(self, supervisor: Watched) -> None:
         """``supervisor``'s session was accepted: make sure its time limits are looked at in time."""
         limit = supervisor.shortest_limit
         if limit == math.inf:

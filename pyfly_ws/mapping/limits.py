@@ -28,7 +28,7 @@ from typing import Any, Literal, NamedTuple, get_args
 
 from ..close_codes import CloseCode
 
-__all__ = ["DEFAULT_LIMITS", "LIMIT_RULES", "LimitRule", "Limits", "Overflow"]
+__all__ = ["DEFAULT_LIMITS", "LIMIT_RULES", "LimitRule", "Limits", "Overflow", "SessionStart", "session_start"]
 
 Overflow = Literal["block", "drop_oldest", "close"]
 """What happens to a send when the session's outgoing queue is full."""
@@ -68,10 +68,21 @@ LIMIT_RULES: Mapping[str, LimitRule] = MappingProxyType(
 _DEFAULTS: dict[str, Any] = {name: rule.default for name, rule in LIMIT_RULES.items()}
 
 
+class SessionStart(NamedTuple):
+    """What every session under one :class:`Limits` starts from, worked out once rather than per session."""
+
+    timed: bool
+    """Whether a message's time is needed (``rate``, ``idle_timeout`` or ``first_message_timeout`` is set)."""
+    big: int
+    """Messages longer than this many characters or bytes may be over ``max_message_size``: they are measured."""
+    tokens: float
+    """The rate limit's token bucket, full."""
+
+
 class Limits:
     """Resource limits of a session; fields not given inherit from the enclosing level."""
 
-    __slots__ = (*_DEFAULTS, "_given", "_shortest", "_timed", "_big", "_tokens")
+    __slots__ = (*_DEFAULTS, "_given", "_shortest", "_start")
 
     max_message_size: int | None
     """Largest message accepted from the client, in bytes (text counts its UTF-8 bytes): over it, close 1009.
@@ -109,9 +120,7 @@ class Limits:
 
     _given: frozenset[str]
     _shortest: float
-    _timed: bool
-    _big: int
-    _tokens: float
+    _start: SessionStart
 
     def __init__(
         self,
@@ -151,10 +160,13 @@ class Limits:
         object.__setattr__(self, "_shortest", min((t for t in timed if t is not None), default=math.inf))
         # What every session under these limits starts from, worked out once rather than per session:
         # whether a message's time is needed, the length above which a message is measured, the bucket.
-        object.__setattr__(self, "_timed", values["rate"] is not None or timed[0] is not None or timed[1] is not None)
         size = values["max_message_size"]
-        object.__setattr__(self, "_big", sys.maxsize if size is None else size // 4)
-        object.__setattr__(self, "_tokens", self.bucket_size if values["rate"] is not None else 0.0)
+        start = SessionStart(
+            values["rate"] is not None or timed[0] is not None or timed[1] is not None,
+            sys.maxsize if size is None else size // 4,
+            self.bucket_size if values["rate"] is not None else 0.0,
+        )
+        object.__setattr__(self, "_start", start)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Limits are immutable; make a new one")
@@ -213,6 +225,11 @@ def _check(name: str, value: Any) -> None:
         raise TypeError(f"{name} must be {kind} or None, got {value!r}")
     if not value > 0 or (not integer and not math.isfinite(value)):
         raise ValueError(f"{name} must be positive, got {value!r}")
+
+
+def session_start(limits: Limits) -> SessionStart:
+    """What a session under ``limits`` starts from, worked out once per :class:`Limits` (read per connection)."""
+    return limits._start
 
 
 DEFAULT_LIMITS = Limits()

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..exceptions import ConfigurationError
-from ..lifecycle.endpoint import Endpoint
-from ..lifecycle.registry import SessionRegistry, registry_of
+from ..lifecycle.apps import registry_of
+from ..lifecycle.registry import Endpoint, SessionRegistry
 from .logs import configure_logging
 from .settings import server_settings
 

@@ -15,8 +15,8 @@ import importlib.util
 from collections.abc import Iterable
 from typing import Any
 
-from ..lifecycle.endpoint import Endpoint
-from ..lifecycle.registry import SessionRegistry, registry_of
+from ..lifecycle.apps import registry_of
+from ..lifecycle.registry import Endpoint, SessionRegistry
 
 __all__ = ["NO_LIMIT_BOUND", "SETTINGS_SERVERS", "largest_message_size", "server_settings"]
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from ..asgi_types import Receive, Send
 from ..exceptions import WebSocketDisconnect
 
-__all__ = ["Connection", "DirectEvents", "Handshake", "RawHeaders"]
+__all__ = ["Connection", "Denying", "DirectEvents", "Handshake", "RawHeaders"]
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
 """Header pairs as they travel in ASGI: lower-case names, raw bytes."""
@@ -99,29 +99,51 @@ class Connection(Protocol):
         ...
 
 
-class DirectEvents(Protocol):
-    """A connection whose ASGI events the session reads and writes itself, one call less per message.
+@runtime_checkable
+class Denying(Connection, Protocol):
+    """A connection that can refuse a handshake with an HTTP status of its choice (optional).
 
-    The reference :class:`~pyfly_ws.asgi.ASGIConnection` is one (it says so with
-    ``direct_events = True``); the session falls back to the :class:`Connection`
-    methods for every other connection.
+    The core refuses with :meth:`deny` where the connection is one (checked
+    with ``isinstance``), and with :meth:`Connection.close` before accept (HTTP
+    403) where it is not.
+    """
+
+    async def deny(self, status: int, reason: str) -> None:
+        """Refuse the handshake with HTTP ``status`` and ``reason`` as the body, where the server can.
+
+        A server without the ASGI denial extension gets a close before accept (403).
+        """
+        ...
+
+
+@runtime_checkable
+class DirectEvents(Connection, Protocol):
+    """A connection whose ASGI events the session reads and writes itself, one call less per message (optional).
+
+    The reference :class:`~pyfly_ws.asgi.ASGIConnection` is one. The session
+    uses the members below instead of :meth:`receive` and :meth:`send` when the
+    connection's class is a ``DirectEvents`` and says ``direct_events = True``
+    (decided once per class); every other connection is spoken to through the
+    :class:`Connection` methods alone.
     """
 
     direct_events: ClassVar[bool]
     """Whether the session may use the members below instead of ``receive`` and ``send``."""
     peer_gone_errors: ClassVar[tuple[type[Exception], ...]]
     """The exceptions by which the framework reports a vanished peer."""
-    _receive: Receive
-    _send: Send
+    asgi_receive: Receive
+    """The ASGI ``receive`` callable."""
+    asgi_send: Send
+    """The ASGI ``send`` callable."""
 
     def message_of(self, event: Mapping[str, Any]) -> str | bytes:
         """The message of a ``websocket.receive`` event; raises ``WebSocketDisconnect`` on a disconnect."""
         ...
 
-    def _gone_with(self, message: Any) -> tuple[int, str]:
-        """The close code and reason of a ``websocket.disconnect`` event."""
+    def gone_with(self, event: Mapping[str, Any]) -> tuple[int, str]:
+        """Remember the ``websocket.disconnect`` ``event``: the peer's close code and reason."""
         ...
 
-    def _gone_error(self) -> WebSocketDisconnect:
-        """The disconnect to raise when sending or receiving failed with one of :attr:`peer_gone_errors`."""
+    def gone_error(self) -> WebSocketDisconnect:
+        """Remember that the peer is gone without a close frame (1006), and the error that says so."""
         ...

@@ -1,0 +1,74 @@
+"""What an application does with its endpoints' registries: start and drain them, and find them again."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import anyio
+
+from .registry import Endpoint, SessionRegistry
+
+__all__ = ["REGISTRY_ATTRIBUTE", "attach_registry", "drain_endpoints", "registries", "registry_of", "start_endpoints"]
+
+REGISTRY_ATTRIBUTE = "pyfly_ws_registry"
+"""The attribute :func:`~pyfly_ws.create_app` sets on the application it builds (or on its ``state``)."""
+
+logger = logging.getLogger("pyfly_ws")
+
+
+def registries(endpoints: Iterable[Endpoint]) -> list[SessionRegistry]:
+    """The distinct registries of ``endpoints``, in order of first appearance."""
+    found: dict[int, SessionRegistry] = {}
+    for endpoint in endpoints:
+        found.setdefault(id(endpoint.registry), endpoint.registry)
+    return list(found.values())
+
+
+async def start_endpoints(endpoints: Iterable[Endpoint]) -> None:
+    """Start the services of every registry of ``endpoints``: what each adapter does on lifespan startup."""
+    for registry in registries(endpoints):
+        for service in registry.services:
+            await service.start()
+
+
+async def drain_endpoints(endpoints: Iterable[Endpoint]) -> None:
+    """Drain every registry of ``endpoints`` at once, then stop their services: lifespan shutdown."""
+    found = registries(endpoints)
+    async with anyio.create_task_group() as group:
+        for registry in found:
+            group.start_soon(registry.drain)
+    for registry in found:
+        for service in reversed(registry.services):
+            try:
+                await service.stop()
+            except Exception:
+                logger.warning("stopping %r failed", service, exc_info=True)
+
+
+def attach_registry(app: object, registry: SessionRegistry) -> bool:
+    """Record ``registry`` for :func:`registry_of`: as an attribute of ``app``, else of its ``state``.
+
+    Litestar's application takes no new attributes (it has ``__slots__``, and
+    no weak references either), but its ``app.state`` does. Returns whether
+    :func:`registry_of` now finds ``registry``.
+    """
+    for holder in (app, getattr(app, "state", None)):
+        if holder is None:
+            continue
+        try:
+            setattr(holder, REGISTRY_ATTRIBUTE, registry)
+        except (AttributeError, TypeError):
+            continue
+        if registry_of(app) is registry:
+            return True
+    return False
+
+
+def registry_of(app: object) -> SessionRegistry | None:
+    """The registry of an application built by :func:`~pyfly_ws.create_app` (any adapter), or ``None``."""
+    for holder in (app, getattr(app, "state", None)):
+        found = getattr(holder, REGISTRY_ATTRIBUTE, None)
+        if isinstance(found, SessionRegistry):
+            return found
+    return None

@@ -1,0 +1,577 @@
+"""The per-message path of a session, and the seam the lifecycle and the hub use.
+
+:class:`Wire` is the part of :class:`~pyfly_ws.WebSocketSession` that runs for
+every message: the state machine, receiving and sending (text and bytes), the
+per-message limits, the close frame and the outgoing queue's overflow. It
+speaks to its connection in one of two ways, written side by side below:
+
+- *direct*: a connection that is a :class:`~pyfly_ws.adapter.DirectEvents`
+  (the reference ``ASGIConnection``) has its ASGI events read and written here,
+  one call less per message each way;
+- *plain*: every other connection, through the :class:`~pyfly_ws.Connection` methods.
+
+The lifecycle and the hub change a session only through the functions at the
+end of this module, the seam; nothing outside this folder reads a session's
+private state:
+
+- :func:`begin_close`, :func:`finish_close`, :func:`close_frame_due`,
+  :func:`resend_close_frame`: a close from outside the handler (a limit, a drain);
+- :func:`activity`, :func:`task_getter`: what the supervisor times and cancels;
+- :func:`finish`, :func:`at_finish`: the end of the handler, and what runs then;
+- :func:`deliver`: the hub's fan-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextvars import ContextVar
+from enum import Enum
+from typing import Any, NamedTuple, NoReturn, Protocol, TypeVar, overload
+
+import anyio
+import anyio.lowlevel
+
+from ..close_codes import CloseCode
+from ..exceptions import (
+    LimitExceededError,
+    MessageTypeError,
+    SessionClosedError,
+    WebSocketDisconnect,
+    WebSocketStateError,
+)
+from ..mapping.limits import LIMIT_RULES, Limits, session_start
+from ..tasks import asyncio_task_getter
+from .connection import Connection, DirectEvents
+from .outbox import Outbox
+
+__all__ = [
+    "Activity",
+    "SessionState",
+    "Supervision",
+    "Wire",
+    "activity",
+    "at_finish",
+    "begin_close",
+    "close_frame_due",
+    "deliver",
+    "finish",
+    "finish_close",
+    "log_limit",
+    "resend_close_frame",
+    "serving",
+    "task_getter",
+]
+
+logger = logging.getLogger("pyfly_ws")
+
+_M = TypeVar("_M", str, bytes)
+
+# The close codes of the limits this module enforces (mapping/limits.py holds the rules).
+_TOO_BIG = LIMIT_RULES["max_message_size"].close_code
+_TOO_FAST = LIMIT_RULES["rate"].close_code
+_OVERFLOWED = LIMIT_RULES["send_queue"].close_code
+
+
+def log_limit(name: str, code: int, reason: str, limit: str) -> None:
+    """The one INFO line a session closed by a limit leaves: who, the close code, why, and which limit."""
+    logger.info("%s: closing with %s: %s (limit %s)", name, code, reason, limit)
+
+
+class Supervision(Protocol):
+    """What runs a session beside its handler (the lifecycle's supervisor), as the per-message path uses it."""
+
+    @property
+    def name(self) -> str:
+        """The endpoint's name in logs: ``Controller.method``."""
+        ...
+
+    def accepted(self) -> None:
+        """The handshake was accepted: the session's time limits start."""
+        ...
+
+    def limit_hit(self, code: int, reason: str, limit: str) -> None:
+        """A limit closes the session with ``code``: log it and make sure the handler ends."""
+        ...
+
+    def spawn(self, func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> None:
+        """Start ``func(*args)`` beside the handler (the outbox's writer)."""
+        ...
+
+
+class SessionState(Enum):
+    """Where a session is in its life."""
+
+    CONNECTING = "connecting"
+    """The handshake is waiting for :meth:`WebSocketSession.accept`."""
+    ACCEPTED = "accepted"
+    """Messages flow both ways."""
+    CLOSED = "closed"
+    """Closed by the server, refused before accept, or left by the peer."""
+
+
+# The states as module globals: read on every message and connection, and a global is the cheapest
+# lookup (an Enum member through its class costs five times as much on Python 3.11).
+_CONNECTING = SessionState.CONNECTING
+_ACCEPTED = SessionState.ACCEPTED
+_CLOSED = SessionState.CLOSED
+_monotonic = time.monotonic
+
+serving: ContextVar[Supervision | None] = ContextVar("pyfly_ws_serving", default=None)
+"""The supervisor of the session whose handler runs in this task (or in the task that started this one).
+
+That session's *own* tasks: a send from any other task (another session's
+handler, a background task) never waits for this session's client (see
+:meth:`Wire.send_text`). The supervisor rather than the session: a timer
+scheduled by the handler keeps a copy of the context until it is due, and a
+finished supervisor holds no more than its endpoint.
+"""
+_serving = serving.get
+
+_direct_types: dict[type, bool] = {}
+"""Per connection class: whether it is a :class:`DirectEvents` that says ``direct_events``, decided once."""
+
+
+def _speaks_direct(connection: Connection) -> bool:
+    kind = type(connection)
+    found = _direct_types.get(kind)
+    if found is None:
+        found = _direct_types[kind] = isinstance(connection, DirectEvents) and connection.direct_events is True
+    return found
+
+
+class Wire:
+    """The state, receiving, sending, limits and close of one session: everything that runs per message."""
+
+    __slots__ = (
+        "_connection",
+        "_state",
+        "_close_code",
+        "_close_reason",
+        "_peer_gone",
+        "_was_accepted",
+        "_limits",
+        "_supervisor",
+        "_outbox",
+        "_direct",
+        "_big",
+        "_timed",
+        "_last_in",
+        "_heard",
+        "_tokens",
+        "_frame_due",
+        "_task_of",
+        "_receiver",
+        "_withdrawn",
+        "_resume",
+        "_finalizers",
+    )
+
+    def __init__(self, connection: Connection, limits: Limits, supervisor: Supervision | None) -> None:
+        self._connection = connection
+        self._state = _CONNECTING
+        self._close_code: int | None = None
+        self._close_reason = ""
+        self._peer_gone = False
+        self._was_accepted = False
+        self._limits = limits
+        self._supervisor = supervisor
+        self._outbox = Outbox(connection, self._overflow, limits, supervisor)
+        self._direct: DirectEvents | None = connection if _speaks_direct(connection) else None  # type: ignore[assignment]
+        # Whether a message's time is needed, the length above which a message is measured, the rate bucket.
+        self._timed, self._big, self._tokens = session_start(limits)
+        self._last_in = 0.0
+        self._heard = False
+        self._frame_due = False
+        self._task_of = asyncio_task_getter()
+        self._outbox.eager = self._task_of is not None  # asyncio: the hub's fan-out may write in its own task
+        self._receiver: asyncio.Task[Any] | None = None
+        self._withdrawn = False
+        self._resume: anyio.Event | None = None
+        self._finalizers: list[Callable[[], None]] | None = None  # made by the first at_finish()
+
+    @property
+    def path(self) -> str:
+        """The requested path."""
+        return self._connection.handshake.path
+
+    # -- sending ---------------------------------------------------------
+
+    def send_text(self, data: str) -> Coroutine[Any, Any, None]:
+        """Send a text message (``await`` it).
+
+        From the session's own handler (or a task it started), a send waits
+        while the outgoing queue is full, as the ``overflow`` policy says. From
+        any other task it never waits for this client: the message is queued
+        as by :meth:`~pyfly_ws.WebSocketSession.post`, and a client whose queue
+        overflows is closed with 1013 (a message for a closed session is
+        dropped). The same holds for every ``send_*`` method.
+        """
+        if not isinstance(data, str):
+            raise TypeError(f"send_text() takes str, got {type(data).__name__}")
+        return self._send(data, "send text")
+
+    def send_bytes(self, data: bytes | bytearray | memoryview) -> Coroutine[Any, Any, None]:
+        """Send a binary message (``await`` it)."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"send_bytes() takes bytes, got {type(data).__name__}")
+        return self._send(bytes(data), "send bytes")
+
+    async def _send(self, data: str | bytes, operation: str) -> None:
+        """Every send: the direct path for an idle line, the outbox (and the plain path) otherwise."""
+        supervisor = self._supervisor
+        if supervisor is not None and _serving() is not supervisor:
+            self._send_from_outside(data, operation)
+            return
+        if self._state is not _ACCEPTED:
+            self._raise_for_state(operation)
+        outbox = self._outbox
+        direct = self._direct
+        if direct is None or outbox.writing or outbox._queue:
+            try:
+                await outbox.send(data)  # plain: Connection.send, now or from the queue
+            except (SessionClosedError, WebSocketDisconnect) as exc:
+                self._send_failed(exc, operation)
+            return
+        # direct: Outbox.send's path for an idle line, over the ASGI send, written out: once per message.
+        outbox.writing = True
+        outbox.since = _monotonic()
+        try:
+            await direct.asgi_send(
+                {"type": "websocket.send", "text": data}
+                if type(data) is str
+                else {"type": "websocket.send", "bytes": data}
+            )
+        except direct.peer_gone_errors as exc:
+            self._send_failed(direct.gone_error(), operation, exc)
+        finally:
+            outbox.writing = False  # Outbox.written(), written out
+            if outbox._room is not None:
+                outbox.written()
+        if outbox._queue:
+            await outbox.flush_later()
+
+    def _send_from_outside(self, data: str | bytes, operation: str) -> None:
+        """A send from a task that is not this session's own: queued as by ``post``, never waiting.
+
+        This is what keeps a broadcast loop (``for member in members: await
+        member.send_text(text)``) from stalling behind one member that stopped
+        reading: that member's queue fills, it is closed with 1013, and the loop
+        goes on. A message for a session that is already closed is dropped.
+        """
+        state = self._state
+        if state is _ACCEPTED:
+            self._outbox.post(data, eager=True)
+        elif state is _CONNECTING:
+            self._raise_for_state(operation)
+        else:
+            logger.debug("%s: dropped a message sent from another task after the session closed", self.path)
+
+    def _send_failed(
+        self, exc: SessionClosedError | WebSocketDisconnect, operation: str, cause: BaseException | None = None
+    ) -> NoReturn:
+        if isinstance(exc, WebSocketDisconnect):
+            self._mark_gone(exc.code, exc.reason)
+            raise SessionClosedError(operation, exc.code, exc.reason) from (cause or exc)
+        # the queue overflowed, or the session closed while this send waited
+        code = _OVERFLOWED if self._close_code is None else self._close_code
+        raise SessionClosedError(operation, code, self._close_reason) from None
+
+    def _overflow(self, reason: str) -> None:
+        """The client reads too slowly for the outgoing queue: close with 1013 without making the sender wait."""
+        if self._state is not _ACCEPTED:
+            return
+        self._begin_close(_OVERFLOWED, reason)
+        if self._supervisor is not None:
+            self._supervisor.limit_hit(_OVERFLOWED, reason, "send_queue")
+        else:
+            log_limit(self.path, _OVERFLOWED, reason, "send_queue")
+
+    # -- receiving -------------------------------------------------------
+
+    def receive(self) -> Coroutine[Any, Any, str | bytes]:
+        """Wait for the next message: ``str`` for text, ``bytes`` for binary (``await`` it).
+
+        Raises :class:`~pyfly_ws.WebSocketDisconnect` once the peer is gone.
+        """
+        return self._receive(None, False)
+
+    def receive_text(self) -> Coroutine[Any, Any, str]:
+        """Wait for a text message; a binary one raises :class:`~pyfly_ws.MessageTypeError` (close 1003)."""
+        return self._receive(str, False)
+
+    def receive_bytes(self) -> Coroutine[Any, Any, bytes]:
+        """Wait for a binary message; a text one raises :class:`~pyfly_ws.MessageTypeError` (close 1003)."""
+        return self._receive(bytes, False)
+
+    def iter_text(self) -> AsyncIterator[str]:
+        """Yield text messages until the peer disconnects, then stop cleanly."""
+        return _Messages(self, str)
+
+    def iter_bytes(self) -> AsyncIterator[bytes]:
+        """Yield binary messages until the peer disconnects, then stop cleanly."""
+        return _Messages(self, bytes)
+
+    @overload
+    async def _receive(self, kind: None, stop: bool) -> str | bytes: ...
+    @overload
+    async def _receive(self, kind: type[_M], stop: bool) -> _M: ...
+
+    async def _receive(self, kind: type[Any] | None, stop: bool) -> Any:
+        """The next message (of type ``kind`` if given); on a disconnect, ``StopAsyncIteration`` if ``stop``.
+
+        Every receive and every iteration runs this one coroutine: the public
+        methods return it rather than await it, so waiting for a message holds
+        no frame but this one.
+        """
+        if self._state is not _ACCEPTED:
+            if stop and self._peer_gone:
+                raise StopAsyncIteration
+            self._raise_for_state("receive")
+        task_of = self._task_of
+        direct = self._direct
+        try:
+            if task_of is not None:
+                self._receiver = task_of()
+            try:
+                if direct is None:
+                    message = await self._connection.receive()  # plain
+                else:  # direct: ASGIConnection.receive, written out: this runs once per message
+                    try:
+                        event = await direct.asgi_receive()
+                    except direct.peer_gone_errors as exc:
+                        raise direct.gone_error() from exc
+                    kind_of_event = event["type"]
+                    if kind_of_event == "websocket.receive":
+                        text: str | None = event.get("text")
+                        message = text if text is not None else (event.get("bytes") or b"")
+                    elif stop and kind_of_event == "websocket.disconnect":
+                        # The end of an iteration: no WebSocketDisconnect is made only to be caught.
+                        self._mark_gone(*direct.gone_with(event))
+                        raise StopAsyncIteration
+                    else:
+                        message = direct.message_of(event)
+            except asyncio.CancelledError:
+                if not self._withdrawn:
+                    raise
+                message = await self._receive_after_withdrawal()
+            finally:
+                self._receiver = None
+        except WebSocketDisconnect as exc:
+            self._mark_gone(exc.code, exc.reason)
+            if stop:
+                raise StopAsyncIteration from None
+            raise
+        if self._timed or len(message) > self._big:
+            broken = self._inspect(message)
+            if broken is not None:
+                await self._break(*broken)
+        if kind is not None and type(message) is not kind:
+            wanted, got = ("text", "binary") if kind is str else ("binary", "text")
+            raise MessageTypeError(f"expected a {wanted} message, received a {got} one")
+        return message
+
+    def _inspect(self, message: str | bytes) -> tuple[str, int, str] | None:
+        """Check one incoming message against the limits: ``(limit, close code, why)`` if it breaks one."""
+        limits = self._limits
+        size_limit = limits.max_message_size
+        if size_limit is not None and len(message) > size_limit // 4:
+            size = len(message.encode("utf-8", "surrogatepass")) if isinstance(message, str) else len(message)
+            if size > size_limit:
+                why = f"message of {size} bytes is over the limit of {size_limit}"
+                return "max_message_size", _TOO_BIG, why
+        if not self._timed:  # the default: only the size is checked, no clock read per message
+            return None
+        now = time.monotonic()
+        self._heard = True
+        rate = limits.rate
+        if rate is not None:
+            tokens = min(limits.bucket_size, self._tokens + (now - self._last_in) * rate)
+            if tokens < 1.0:
+                return "rate", _TOO_FAST, f"more than {rate:g} messages per second"
+            self._tokens = tokens - 1.0
+        self._last_in = now
+        return None
+
+    async def _break(self, limit: str, code: int, why: str) -> None:
+        """A limit was broken: log it, close the session with ``code`` and raise."""
+        log_limit(self._supervisor.name if self._supervisor is not None else self.path, code, why, limit)
+        try:
+            await self._close_now(code, why)
+        except Exception:
+            logger.debug("closing %s failed", self.path, exc_info=True)
+        raise LimitExceededError(limit, why, code)
+
+    # -- closing ---------------------------------------------------------
+
+    async def _close_now(self, code: int, reason: str) -> None:
+        """Close now, without waiting for the queue: :meth:`_begin_close`, then :meth:`_finish_close`."""
+        if self._state is _CLOSED:
+            return
+        self._begin_close(code, reason)
+        await self._finish_close()
+
+    def _begin_close(self, code: int, reason: str) -> None:
+        """Begin closing from the server side: drop the queue; nothing more goes out but the close frame, now due."""
+        self._state = _CLOSED
+        self._close_code = code
+        self._close_reason = reason
+        self._frame_due = True
+        self._outbox.clear()
+
+    async def _finish_close(self) -> None:
+        """Finish closing: send the close frame if it is due and nobody else is sending it.
+
+        From another task while the handler waits in ``receive``, the receive is
+        withdrawn first (asyncio): granian holds a close frame back while a
+        receive is pending. The handler then receives again and gets the disconnect.
+        """
+        if not self._frame_due:
+            return
+        self._frame_due = False
+        code = CloseCode.NORMAL if self._close_code is None else self._close_code
+        receiver = self._receiver
+        if receiver is None or self._task_of is None or receiver is self._task_of():
+            await self._connection.close(code, self._close_reason)
+            return
+        self._withdrawn = True
+        self._resume = resume = anyio.Event()
+        receiver.cancel()
+        try:
+            await anyio.lowlevel.checkpoint()
+            await self._connection.close(code, self._close_reason)
+        finally:
+            resume.set()
+
+    async def _receive_after_withdrawal(self) -> str | bytes:
+        """The receive was withdrawn so a close frame could go out: receive again once it has."""
+        self._withdrawn = False
+        if self._receiver is not None:
+            self._receiver.uncancel()
+        if self._resume is not None:
+            await self._resume.wait()
+        return await self._connection.receive()
+
+    def _mark_gone(self, code: int, reason: str) -> None:
+        """The peer is gone, with ``code`` and ``reason``: the session is closed, and no close frame is due."""
+        self._frame_due = False
+        if self._state is not _CLOSED:
+            self._close_code = code
+            self._close_reason = reason
+            self._state = _CLOSED
+        self._peer_gone = True
+
+    def _raise_for_state(self, operation: str) -> None:
+        """Raise the error for ``operation`` in the session's state: before accept, or once closed."""
+        if self._state is _CONNECTING:
+            raise WebSocketStateError(f"cannot {operation} before accept(): call `await session.accept()` first")
+        code = CloseCode.NO_STATUS if self._close_code is None else self._close_code
+        if self._peer_gone and operation == "receive":
+            raise WebSocketDisconnect(code, self._close_reason)
+        raise SessionClosedError(operation, code, self._close_reason)
+
+
+class _Messages(AsyncIterator[_M]):
+    """``session.iter_text()`` and ``iter_bytes()``: each step is one call of the session's receive.
+
+    Not an async generator: a generator would hold a frame of its own for as
+    long as the loop runs, and cost a call more per message.
+    """
+
+    __slots__ = ("_wire", "_kind")
+
+    def __init__(self, wire: Wire, kind: type[_M]) -> None:
+        self._wire = wire
+        self._kind: type[_M] = kind
+
+    def __aiter__(self) -> _Messages[_M]:
+        return self
+
+    def __anext__(self) -> Coroutine[Any, Any, _M]:
+        return self._wire._receive(self._kind, True)
+
+
+# -- the seam: what the lifecycle and the hub may do to a session ------------
+
+
+def begin_close(wire: Wire, code: int, reason: str) -> None:
+    """Begin closing ``wire``'s session from outside its handler (a time limit, a drain), if it is still open."""
+    if wire._state is not _CLOSED:
+        wire._begin_close(code, reason)
+
+
+def finish_close(wire: Wire) -> Coroutine[Any, Any, None]:
+    """Send the close frame a close left due (``await`` it); nothing if none is due."""
+    return wire._finish_close()
+
+
+def close_frame_due(wire: Wire) -> bool:
+    """Whether the session's close frame has yet to go out (the server did not take it in time)."""
+    return wire._frame_due
+
+
+def resend_close_frame(wire: Wire) -> None:
+    """The server did not take the close frame (granian holds it while a receive waits): send it once more later.
+
+    The lifecycle sends it when the handler has ended; nothing is due if the peer is already gone.
+    """
+    if not wire._peer_gone:
+        wire._frame_due = True
+
+
+class Activity(NamedTuple):
+    """What the time limits of one session are measured from."""
+
+    heard: bool
+    """Whether a message came in since accept (``first_message_timeout`` stops there)."""
+    last_in: float
+    """When the last message came in, or the accept (``time.monotonic()``)."""
+    writing_since: float | None
+    """When the write in progress started, or ``None`` when nothing is being written (``send_timeout``)."""
+
+
+def activity(wire: Wire) -> Activity:
+    """The session's :class:`Activity`, for the supervisor's time limits."""
+    outbox = wire._outbox
+    return Activity(wire._heard, wire._last_in, outbox.since if outbox.writing else None)
+
+
+def task_getter(wire: Wire) -> Callable[[], asyncio.Task[Any] | None] | None:
+    """The session's cheap ``current_task()`` on asyncio (``None`` on trio), for the supervisor's cancel scope."""
+    return wire._task_of
+
+
+def finish(wire: Wire) -> None:
+    """The handler is done: run what was registered with :func:`at_finish` (the hub's leaving).
+
+    The outbox lets go of the session too (nothing is sent any more), so the
+    session is freed by reference counting, without the cycle collector.
+    """
+    wire._outbox.detach()
+    finalizers, wire._finalizers = wire._finalizers, None
+    for finalize in finalizers or ():
+        try:
+            finalize()
+        except Exception:
+            logger.warning("a finalizer of %s raised", wire.path, exc_info=True)
+
+
+def at_finish(wire: Wire, finalize: Callable[[], None]) -> None:
+    """Call ``finalize`` once the handler is done (the hub's leaving)."""
+    if wire._finalizers is None:
+        wire._finalizers = []
+    wire._finalizers.append(finalize)
+
+
+def deliver(wire: Wire, data: str | bytes) -> bool:
+    """``post`` for the hub's fan-out: on asyncio, a member whose line is idle is written to at once.
+
+    The write runs in the publisher's task up to its first wait (most never
+    wait), so a broadcast starts no task per member; one that must wait goes
+    on in the member's writer task, and queue and policy apply as for ``post``.
+    """
+    if wire._state is not _ACCEPTED:
+        return False
+    return wire._outbox.post(data, eager=True)
