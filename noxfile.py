@@ -176,6 +176,19 @@ def conformance_custom(session: nox.Session) -> None:
         session.run("pyfly-ws", "conformance", "falcon", "--server", server, "--report", report)
 
 
+@nox.session(name="conformance-plain", python=PYTHON)
+def conformance_plain(session: nox.Session) -> None:
+    """The asgi adapter with the direct ASGI-event path off (tests/support/plain_asgi.py), on the suite."""
+    servers = ("inprocess", "uvicorn-sansio")
+    extras = dict.fromkeys(["conformance", *(extra for server in servers for extra in TRANSPORTS[server])])
+    session.install("-e", f".[{','.join(extras)}]")
+    for server in servers:  # run from the repository root, where the `tests` package is importable
+        report = f"{REPORTS}/asgi-plain@{server}.json"
+        session.run(
+            "pyfly-ws", "conformance", "tests.support.plain_asgi:adapter", "--server", server, "--report", report
+        )
+
+
 @nox.session(python=PYTHON)
 def wheel(session: nox.Session) -> None:
     """Build the wheel and install it, outside the repo, as users do.
