@@ -23,7 +23,7 @@ import tracemalloc
 from collections import deque
 from typing import Any
 
-from .targets import TARGETS, build
+from .targets import PLAIN, TARGETS, build
 
 _SCOPE: dict[str, Any] = {
     "type": "websocket",
@@ -173,10 +173,10 @@ def _run(work: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.micro", description=__doc__.splitlines()[0])
-    parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
+    parser.add_argument("--targets", nargs="+", choices=(*TARGETS, PLAIN), default=list(TARGETS))
     parser.add_argument("--connections", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=20000)
-    parser.add_argument("--profile", choices=TARGETS, help="profile one target's message and connection paths")
+    parser.add_argument("--profile", choices=(*TARGETS, PLAIN), help="profile one target's message and connection paths")
     args = parser.parse_args(argv)
     if args.profile:
         os.environ["BENCH_TARGET"] = args.profile

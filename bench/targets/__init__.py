@@ -25,6 +25,10 @@ HAND = {"asgi": "raw", "starlette": "hand-starlette", "litestar": "hand-litestar
 TARGETS = ("raw", "pyfly-asgi", *(t for name in ADAPTERS[1:] for t in (HAND[name], f"pyfly-{name}")))
 """Every target, in the order a run measures them: each pyfly-ws target right after its counterpart."""
 
+PLAIN = "pyfly-asgi-plain"
+"""``pyfly-asgi`` with the session's direct ASGI-event path off (every message through ``Connection``):
+``python -m bench.micro --targets pyfly-asgi pyfly-asgi-plain`` shows what that path is worth."""
+
 
 def build(target: str) -> Any:
     """The ASGI application of ``target``; an unknown name raises ``ValueError`` listing the valid ones."""
@@ -32,6 +36,10 @@ def build(target: str) -> Any:
         from .raw import app
 
         return app
+    if target == PLAIN:
+        from .pyfly import build_plain_app
+
+        return build_plain_app()
     kind, _, framework = target.partition("-")
     if target not in TARGETS:
         raise ValueError(f"unknown benchmark target {target!r}; choose one of: {', '.join(TARGETS)}")

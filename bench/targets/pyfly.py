@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyfly_ws import Container, WebSocketSession, create_app, rest_controller, websocket_mapping
+from pyfly_ws.asgi import ASGIConnection, PyflyASGIApp
 from pyfly_ws.hub import Hub
 
 
@@ -40,3 +41,18 @@ def build_app(adapter: str) -> Any:
     container.register_instance(hub)
     container.register(BenchController)
     return create_app(container, adapter=adapter, services=[hub])
+
+
+class PlainConnection(ASGIConnection):
+    """The reference connection, spoken to through its ``Connection`` methods only."""
+
+    __slots__ = ()
+    direct_events = False
+
+
+def build_plain_app() -> PyflyASGIApp:
+    """The ``asgi`` app whose connections take the plain path: the direct path's twin, for comparison."""
+    app = build_app("asgi")
+    assert isinstance(app, PyflyASGIApp)
+    app.connection_class = PlainConnection
+    return app

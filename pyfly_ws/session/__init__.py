@@ -1,1 +1,7 @@
-"""Layer 5, the session API over one connection: the session, its outgoing queue, the connection contract it needs."""
+"""Layer 5, the session API over one connection, top to bottom.
+
+``handler`` (the optional lifecycle hooks) > ``session`` (``WebSocketSession``, the public
+API) > ``wire`` (what runs for every message, direct and plain side by side, and the seam
+the lifecycle and the hub use) > ``outbox`` (the bounded outgoing queue) and
+``connection`` (the contract an adapter implements).
+"""

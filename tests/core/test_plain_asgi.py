@@ -19,8 +19,8 @@ from pyfly_ws.testing import ASGIClient
 from tests.support.plain_asgi import PlainConnection
 from tests.support.plain_asgi import adapter as plain_adapter
 
-MESSAGES = ["one", "two", "three"]
-"""Text: the direct path covers receiving and ``send_text`` (a binary send goes through ``send`` on both)."""
+MESSAGES: list[str | bytes] = ["one", b"two", "three", b"four"]
+"""Text and bytes: the direct path covers receiving and sending both."""
 
 
 @rest_controller
@@ -29,7 +29,11 @@ class Echo:
     async def echo(self, session: WebSocketSession) -> None:
         await session.accept()
         for _ in MESSAGES:
-            await session.send_text(await session.receive_text())
+            message = await session.receive()
+            if isinstance(message, str):
+                await session.send_text(message)
+            else:
+                await session.send_bytes(message)
 
 
 def counting(base: type[ASGIConnection]) -> tuple[type[ASGIConnection], Counter[str]]:
@@ -57,8 +61,12 @@ async def echo_through(adapter: Adapter) -> Counter[str]:
     app.connection_class, calls = counting(app.connection_class)
     async with ASGIClient(app) as client, client.connect("/echo") as ws:
         for message in MESSAGES:
-            await ws.send_text(message)
-            assert await ws.receive_text(timeout=5) == message
+            if isinstance(message, str):
+                await ws.send_text(message)
+                assert await ws.receive_text(timeout=5) == message
+            else:
+                await ws.send_bytes(message)
+                assert await ws.receive_bytes(timeout=5) == message
     return calls
 
 

@@ -2,7 +2,7 @@
 
 Closing is ``close`` (``_close_now``, ``_begin_close``/``_finish_close``, ``_close_in_time``,
 ``_close_session``/``_close_connection``); the peer leaving is ``gone`` (``peer_gone_errors``,
-``_gone``, ``_gone_with``, ``_gone_error``, ``_mark_gone``); "refuse" is a handshake refusal only.
+``gone``, ``gone_with``, ``gone_error``, ``_mark_gone``); "refuse" is a handshake refusal only.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ RETIRED = {
     r"\b_send_close\b": "closing is `close`: _close_in_time",
     r"\b_quiet_close\b": "closing is `close`: _close_connection",
     r"\b_mark_peer_gone\b|\b_peer_left\b": "the peer leaving is `gone`: _mark_gone",
-    r"\b_lost\b": "the peer leaving is `gone`: _gone_error",
-    r"\b_departed\b|\b_disconnected\b": "the peer leaving is `gone`: _gone_with",
+    r"\b_lost\b": "the peer leaving is `gone`: gone_error",
+    r"\b_departed\b|\b_disconnected\b": "the peer leaving is `gone`: gone_with",
     r"def _refuse\(self, operation": "`refuse` is a handshake refusal: _raise_for_state",
     r"watchdog": "there is no watchdog: the timekeeper enforces the time limits",
 }
