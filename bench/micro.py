@@ -176,7 +176,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--targets", nargs="+", choices=(*TARGETS, PLAIN), default=list(TARGETS))
     parser.add_argument("--connections", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=20000)
-    parser.add_argument("--profile", choices=(*TARGETS, PLAIN), help="profile one target's message and connection paths")
+    parser.add_argument(
+        "--profile", choices=(*TARGETS, PLAIN), help="profile one target's message and connection paths"
+    )
     args = parser.parse_args(argv)
     if args.profile:
         os.environ["BENCH_TARGET"] = args.profile

@@ -27,9 +27,8 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextvars import ContextVar
 from enum import Enum
-from typing import Any, NamedTuple, NoReturn, Protocol, TypeVar, overload
+from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 
 import anyio
 import anyio.lowlevel
@@ -46,6 +45,7 @@ from ..mapping.limits import LIMIT_RULES, Limits, session_start
 from ..tasks import asyncio_task_getter
 from .connection import Connection, DirectEvents
 from .outbox import Outbox
+from .supervision import Supervision, log_limit, serving
 
 __all__ = [
     "Activity",
@@ -75,32 +75,6 @@ _TOO_FAST = LIMIT_RULES["rate"].close_code
 _OVERFLOWED = LIMIT_RULES["send_queue"].close_code
 
 
-def log_limit(name: str, code: int, reason: str, limit: str) -> None:
-    """The one INFO line a session closed by a limit leaves: who, the close code, why, and which limit."""
-    logger.info("%s: closing with %s: %s (limit %s)", name, code, reason, limit)
-
-
-class Supervision(Protocol):
-    """What runs a session beside its handler (the lifecycle's supervisor), as the per-message path uses it."""
-
-    @property
-    def name(self) -> str:
-        """The endpoint's name in logs: ``Controller.method``."""
-        ...
-
-    def accepted(self) -> None:
-        """The handshake was accepted: the session's time limits start."""
-        ...
-
-    def limit_hit(self, code: int, reason: str, limit: str) -> None:
-        """A limit closes the session with ``code``: log it and make sure the handler ends."""
-        ...
-
-    def spawn(self, func: Callable[..., Coroutine[Any, Any, Any]], /, *args: Any) -> None:
-        """Start ``func(*args)`` beside the handler (the outbox's writer)."""
-        ...
-
-
 class SessionState(Enum):
     """Where a session is in its life."""
 
@@ -119,15 +93,6 @@ _ACCEPTED = SessionState.ACCEPTED
 _CLOSED = SessionState.CLOSED
 _monotonic = time.monotonic
 
-serving: ContextVar[Supervision | None] = ContextVar("pyfly_ws_serving", default=None)
-"""The supervisor of the session whose handler runs in this task (or in the task that started this one).
-
-That session's *own* tasks: a send from any other task (another session's
-handler, a background task) never waits for this session's client (see
-:meth:`Wire.send_text`). The supervisor rather than the session: a timer
-scheduled by the handler keeps a copy of the context until it is due, and a
-finished supervisor holds no more than its endpoint.
-"""
 _serving = serving.get
 
 _direct_types: dict[type, bool] = {}
