@@ -14,9 +14,11 @@ from typing import Any, Literal, Protocol, cast
 from ..close_codes import CloseCode, check_reason
 from ..datastructures import Headers, QueryParams
 from ..exceptions import InvalidPayloadError, WebSocketDisconnect, WebSocketStateError
-from ..mapping.limits import DEFAULT_LIMITS, Limits
+from ..mapping.limits import DEFAULT_LIMITS, Limits, session_start
+from ..tasks import asyncio_task_getter
 from .connection import Connection, RawHeaders
-from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Supervision, Wire
+from .outbox import Outbox
+from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Supervision, Wire, direct_events_of
 
 __all__ = ["JSONMode", "Registry", "Serving", "SessionState", "WebSocketSession"]
 
@@ -96,7 +98,27 @@ class WebSocketSession(Wire):
         limits: Limits = DEFAULT_LIMITS,
         supervisor: Serving | None = None,
     ) -> None:
-        super().__init__(connection, limits, supervisor)
+        # The wire's fields, then the session's own (see Wire: one __init__ per connection).
+        self._connection = connection
+        self._state = _CONNECTING
+        self._close_code = None
+        self._close_reason = ""
+        self._peer_gone = False
+        self._was_accepted = False
+        self._limits = limits
+        self._supervisor = supervisor
+        self._outbox = outbox = Outbox(connection, self._overflow, limits, supervisor)
+        self._direct = direct_events_of(connection)
+        self._timed, self._big, self._tokens = session_start(limits)
+        self._last_in = 0.0
+        self._heard = False
+        self._frame_due = False
+        self._task_of = task_of = asyncio_task_getter()
+        outbox.eager = task_of is not None  # asyncio: the hub's fan-out may write in its own task
+        self._receiver = None
+        self._withdrawn = False
+        self._resume = None
+        self._finalizers = None  # made by the first at_finish()
         self._handshake = connection.handshake
         self._path_params = dict(path_params) if path_params else _NO_PARAMS
         self._headers: Headers | None = None

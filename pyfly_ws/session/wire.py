@@ -41,8 +41,7 @@ from ..exceptions import (
     WebSocketDisconnect,
     WebSocketStateError,
 )
-from ..mapping.limits import LIMIT_RULES, Limits, session_start
-from ..tasks import asyncio_task_getter
+from ..mapping.limits import LIMIT_RULES, Limits
 from .connection import Connection, DirectEvents
 from .outbox import Outbox
 from .supervision import Supervision, log_limit, serving
@@ -99,16 +98,51 @@ _direct_types: dict[type, bool] = {}
 """Per connection class: whether it is a :class:`DirectEvents` that says ``direct_events``, decided once."""
 
 
-def _speaks_direct(connection: Connection) -> bool:
+def direct_events_of(connection: Connection) -> DirectEvents | None:
+    """``connection`` if the session may read and write its ASGI events itself (the direct path), else ``None``.
+
+    Decided once per connection class (an ``isinstance`` check against a
+    runtime protocol costs microseconds); later connections cost a dict read.
+    """
     kind = type(connection)
-    found = _direct_types.get(kind)
-    if found is None:
-        found = _direct_types[kind] = isinstance(connection, DirectEvents) and connection.direct_events is True
-    return found
+    direct = _direct_types.get(kind)
+    if direct is None:
+        direct = _direct_types[kind] = isinstance(connection, DirectEvents) and connection.direct_events is True
+    return connection if direct else None  # type: ignore[return-value]
 
 
 class Wire:
-    """The state, receiving, sending, limits and close of one session: everything that runs per message."""
+    """The state, receiving, sending, limits and close of one session: everything that runs per message.
+
+    Its fields are set by :meth:`WebSocketSession.__init__ <pyfly_ws.WebSocketSession>`, with
+    the session's own: one ``__init__`` per connection, where a second one costs
+    about 3 % of a connection's time in ``bench.micro``.
+    """
+
+    _connection: Connection
+    _state: SessionState
+    _close_code: int | None
+    _close_reason: str
+    _peer_gone: bool
+    _was_accepted: bool
+    _limits: Limits
+    _supervisor: Supervision | None
+    _outbox: Outbox
+    _direct: DirectEvents | None
+    """The connection itself when its ASGI events are read and written here (the direct path), else ``None``."""
+    _timed: bool
+    """Whether the limits need the time of each message."""
+    _big: int
+    """Messages longer than this many characters or bytes may be over ``max_message_size``: measure them."""
+    _last_in: float
+    _heard: bool
+    _tokens: float
+    _frame_due: bool
+    _task_of: Callable[[], asyncio.Task[Any] | None] | None
+    _receiver: asyncio.Task[Any] | None
+    _withdrawn: bool
+    _resume: anyio.Event | None
+    _finalizers: list[Callable[[], None]] | None
 
     __slots__ = (
         "_connection",
@@ -134,29 +168,6 @@ class Wire:
         "_finalizers",
     )
 
-    def __init__(self, connection: Connection, limits: Limits, supervisor: Supervision | None) -> None:
-        self._connection = connection
-        self._state = _CONNECTING
-        self._close_code: int | None = None
-        self._close_reason = ""
-        self._peer_gone = False
-        self._was_accepted = False
-        self._limits = limits
-        self._supervisor = supervisor
-        self._outbox = Outbox(connection, self._overflow, limits, supervisor)
-        self._direct: DirectEvents | None = connection if _speaks_direct(connection) else None  # type: ignore[assignment]
-        # Whether a message's time is needed, the length above which a message is measured, the rate bucket.
-        self._timed, self._big, self._tokens = session_start(limits)
-        self._last_in = 0.0
-        self._heard = False
-        self._frame_due = False
-        self._task_of = asyncio_task_getter()
-        self._outbox.eager = self._task_of is not None  # asyncio: the hub's fan-out may write in its own task
-        self._receiver: asyncio.Task[Any] | None = None
-        self._withdrawn = False
-        self._resume: anyio.Event | None = None
-        self._finalizers: list[Callable[[], None]] | None = None  # made by the first at_finish()
-
     @property
     def path(self) -> str:
         """The requested path."""
@@ -164,8 +175,8 @@ class Wire:
 
     # -- sending ---------------------------------------------------------
 
-    def send_text(self, data: str) -> Coroutine[Any, Any, None]:
-        """Send a text message (``await`` it).
+    async def send_text(self, data: str) -> None:
+        """Send a text message.
 
         From the session's own handler (or a task it started), a send waits
         while the outgoing queue is full, as the ``overflow`` policy says. From
@@ -174,18 +185,44 @@ class Wire:
         overflows is closed with 1013 (a message for a closed session is
         dropped). The same holds for every ``send_*`` method.
         """
+        # _send, written out for the most common message: one call fewer per message (see bench.micro).
         if not isinstance(data, str):
             raise TypeError(f"send_text() takes str, got {type(data).__name__}")
-        return self._send(data, "send text")
+        supervisor = self._supervisor
+        if supervisor is not None and _serving() is not supervisor:
+            self._send_from_outside(data, "send text")
+            return
+        if self._state is not _ACCEPTED:
+            self._raise_for_state("send text")
+        outbox = self._outbox
+        direct = self._direct
+        if direct is None or outbox.writing or outbox._queue:
+            try:
+                await outbox.send(data)
+            except (SessionClosedError, WebSocketDisconnect) as exc:
+                self._send_failed(exc, "send text")
+            return
+        outbox.writing = True
+        outbox.since = _monotonic()
+        try:
+            await direct.asgi_send({"type": "websocket.send", "text": data})
+        except direct.peer_gone_errors as exc:
+            self._send_failed(direct.gone_error(), "send text", exc)
+        finally:
+            outbox.writing = False
+            if outbox._room is not None:
+                outbox.written()
+        if outbox._queue:
+            await outbox.flush_later()
 
-    def send_bytes(self, data: bytes | bytearray | memoryview) -> Coroutine[Any, Any, None]:
-        """Send a binary message (``await`` it)."""
+    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
+        """Send a binary message."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"send_bytes() takes bytes, got {type(data).__name__}")
-        return self._send(bytes(data), "send bytes")
+        await self._send(bytes(data), "send bytes")
 
     async def _send(self, data: str | bytes, operation: str) -> None:
-        """Every send: the direct path for an idle line, the outbox (and the plain path) otherwise."""
+        """Every send but ``send_text``'s: the direct path for an idle line, else the outbox (the plain path)."""
         supervisor = self._supervisor
         if supervisor is not None and _serving() is not supervisor:
             self._send_from_outside(data, operation)
