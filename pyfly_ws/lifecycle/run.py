@@ -21,7 +21,7 @@ from ..exceptions import ProtocolCloseError, WebSocketDisconnect
 from ..mapping.guards import HandshakeView, Reject, origin_refusal
 from ..session.connection import Connection, Denying
 from ..session.session import WebSocketSession
-from ..session.wire import close_frame_due, finish, finish_close, serving
+from ..session.wire import close_frame_due, finish, finish_close, left_open, serving
 from .outcomes import DRAINING_STATUS, RAISED, REFUSED, REFUSED_STATUS, RETURNED, UNRESOLVED
 from .supervisor import CLOSE_GRACE, Served, Supervisor
 
@@ -79,16 +79,15 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
             except Exception as exc:
                 await _handler_failed(endpoint, session, exc)
             else:
-                if not session.closed or close_frame_due(session):
-                    code = RETURNED if session.accepted else REFUSED
-                    await _close_session(session, code, "")
+                if left_open(session):
+                    await _close_session(session, RETURNED if session.accepted else REFUSED, "")
         if close_frame_due(session):  # the handler was cut before the close frame could go out
             await _close_session(session, RETURNED, "")
     finally:
         serving.set(None)  # not reset(token): no token held for as long as the session lives
         finish(session)
         try:
-            if session.accepted and getattr(controller, "on_disconnect", None) is not None:
+            if getattr(controller, "on_disconnect", None) is not None and session.accepted:
                 await _on_disconnect(endpoint, controller, session)
         finally:
             registry._leave(endpoint.path, supervisor)
