@@ -50,10 +50,8 @@ class ASGIConnection:
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.handshake = Handshake.from_scope(scope)
-        self.asgi_receive = receive
-        """The ASGI ``receive`` callable of this connection."""
+        self.asgi_receive = receive  # the ASGI callables, public for the session's direct path
         self.asgi_send = send
-        """The ASGI ``send`` callable of this connection."""
         self._connected = False
         # (code, reason) once the peer is gone. Not the exception itself: its traceback would hold
         # this connection's frames, and every connection would end as cyclic garbage for the collector.

@@ -111,10 +111,9 @@ def direct_events_of(connection: Connection) -> DirectEvents | None:
     Decided once per connection class (an ``isinstance`` check against a
     runtime protocol costs microseconds); later connections cost a dict read.
     """
-    kind = type(connection)
-    direct = _direct_types.get(kind)
+    direct = _direct_types.get(type(connection))
     if direct is None:
-        direct = _direct_types[kind] = isinstance(connection, DirectEvents) and connection.direct_events is True
+        direct = _direct_types[type(connection)] = isinstance(connection, DirectEvents) and connection.direct_events
     return connection if direct else None  # type: ignore[return-value]
 
 
@@ -195,32 +194,31 @@ class Wire:
         # _send, written out for the most common message: one call fewer per message (see bench.micro).
         if not isinstance(data, str):
             raise TypeError(f"send_text() takes str, got {type(data).__name__}")
-        supervisor = self._supervisor
-        if supervisor is not None and _serving() is not supervisor:
+        if _serving() is not self._supervisor and self._supervisor is not None:
             self._send_from_outside(data, "send text")
             return
         if self._state is not _ACCEPTED:
             self._raise_for_state("send text")
         outbox = self._outbox
         direct = self._direct
-        if direct is None or outbox.writing or outbox._queue:
+        if direct is not None and not outbox.writing and not outbox._queue:
+            outbox.writing = True
+            outbox.since = _monotonic()
             try:
-                await outbox.send(data)
-            except (SessionClosedError, WebSocketDisconnect) as exc:
-                self._send_failed(exc, "send text")
+                await direct.asgi_send({"type": "websocket.send", "text": data})
+            except direct.peer_gone_errors as exc:
+                self._send_failed(direct.gone_error(), "send text", exc)
+            finally:
+                outbox.writing = False
+                if outbox._room is not None:
+                    outbox.written()
+            if outbox._queue:
+                await outbox.flush_later()
             return
-        outbox.writing = True
-        outbox.since = _monotonic()
         try:
-            await direct.asgi_send({"type": "websocket.send", "text": data})
-        except direct.peer_gone_errors as exc:
-            self._send_failed(direct.gone_error(), "send text", exc)
-        finally:
-            outbox.writing = False
-            if outbox._room is not None:
-                outbox.written()
-        if outbox._queue:
-            await outbox.flush_later()
+            await outbox.send(data)
+        except (SessionClosedError, WebSocketDisconnect) as exc:
+            self._send_failed(exc, "send text")
 
     async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         """Send a binary message."""
