@@ -4,9 +4,9 @@ A folder is one subpackage (or top-level module) of ``pyfly_ws``, one adapter pa
 ``adapters/``, the conformance kit, or the Falcon example. A private name (``_x``, not a dunder)
 is defined in a folder by a ``def``/``class``, a module-level assignment, a ``self.X``/``cls.X``
 store, a ``__slots__`` string, or an assignment in a class body (a Protocol's members). It is used
-by ``something._x`` (anything but ``self``/``cls``), ``getattr(something, "_x")`` and its kin,
-or ``from module import _x``. The names are matched, not the objects: a name defined in two
-folders may be used in either.
+by ``something._x`` (``self._x`` included: a subclass in another folder may not use its base
+class's privates), ``getattr(something, "_x")`` and its kin, or ``from module import _x``. The
+names are matched, not the objects: a name defined in two folders may be used in either.
 """
 
 from __future__ import annotations
@@ -109,8 +109,8 @@ def _targets_slots(target: ast.expr) -> bool:
 def used_names(tree: ast.Module) -> Iterator[tuple[int, str]]:
     """``(line, name)`` of every private name ``tree`` reaches into something else for."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and is_private(node.attr) and not _is_self(node.value):
-            yield node.lineno, node.attr
+        if isinstance(node, ast.Attribute) and is_private(node.attr):
+            yield node.lineno, node.attr  # self._x too: a subclass in another folder may not use its base's privates
         elif isinstance(node, ast.ImportFrom):
             yield from ((node.lineno, alias.name) for alias in node.names if is_private(alias.name))
         elif (
@@ -185,10 +185,15 @@ def test_the_check_reports_a_folder_reading_another_ones_private_names(tmp_path:
         "adapters/pyfly_ws_x/slots.py",
         "def slot(t: object, other: object) -> object:\n    return t._slot, other._own\n",
     )
+    write(
+        "adapters/pyfly_ws_x/sub.py",
+        "from pyfly_ws.a.thing import Thing\nclass Sub(Thing):\n    def go(self) -> None:\n        self._step()\n",
+    )
     uses = [str(use) for use in cross_folder_uses(tmp_path)]
     assert uses == [
         "adapters/pyfly_ws_x/__init__.py:2: _level (defined in folders pyfly_ws/a)",
         "adapters/pyfly_ws_x/slots.py:2: _slot (defined in folders pyfly_ws/a)",
+        "adapters/pyfly_ws_x/sub.py:4: _step (defined in folders pyfly_ws/a)",
         "pyfly_ws/b.py:1: _LIMIT (defined in folders pyfly_ws/a)",
         "pyfly_ws/b.py:3: _count (defined in folders pyfly_ws/a)",
     ]
