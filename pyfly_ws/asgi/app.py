@@ -15,7 +15,6 @@ from .connection import ASGIConnection
 
 __all__ = ["PyflyASGIApp"]
 
-_NO_PARAMS: Mapping[str, str] = {}
 
 Hook = Callable[[], Awaitable[None] | None]
 
@@ -45,9 +44,6 @@ class PyflyASGIApp:
         self.routes = RouteTable(endpoints)
         """The endpoints in routing precedence (the core's rule, as on every adapter)."""
         self.endpoints = self.routes.endpoints
-        # Bound once: the per-connection path below reads two attributes, no method lookups.
-        self._exact = self.routes.exact
-        self._scan = self.routes.scan
         self.fallback = fallback
         self.on_startup = tuple(on_startup)
         self.on_shutdown = tuple(on_shutdown)
@@ -65,12 +61,9 @@ class PyflyASGIApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "websocket":
-            # match(), without the tuple and the dict it makes for an exact path: once per connection.
-            endpoint: Endpoint | None = self._exact.get(scope["path"])
-            params: Mapping[str, str] = _NO_PARAMS
-            if endpoint is None and (found := self._scan(scope["path"])) is not None:
+            found = self.routes.match(scope["path"])
+            if found is not None:
                 endpoint, params = found
-            if endpoint is not None:
                 await endpoint.serve(self.connection_class(scope, receive, send), params)
             elif self.fallback is not None:
                 await self.fallback(scope, receive, send)
