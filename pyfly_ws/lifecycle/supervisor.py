@@ -234,8 +234,7 @@ class Supervisor:
 
     def accepted(self) -> None:
         """The handshake was accepted: the registry's timekeeper watches the time limits, if any apply."""
-        if self.shortest_limit != math.inf:
-            self.endpoint.registry.timekeeper.watch(self)
+        self.endpoint.registry.timekeeper.watch(self)
 
     def limit_hit(self, code: int, reason: str, limit: str) -> None:
         """Log that ``limit`` closes the session, and start closing it in a helper (the caller cannot wait)."""

@@ -18,7 +18,7 @@ from ..mapping.limits import DEFAULT_LIMITS, Limits, session_start
 from ..tasks import asyncio_task_getter
 from .connection import Connection, RawHeaders
 from .outbox import Outbox
-from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Supervision, Wire, direct_events_of
+from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Supervision, Wire, direct_types, learn_direct_events
 
 __all__ = ["JSONMode", "Registry", "Serving", "SessionState", "WebSocketSession"]
 
@@ -108,7 +108,10 @@ class WebSocketSession(Wire):
         self._limits = limits
         self._supervisor = supervisor
         self._outbox = outbox = Outbox(connection, self._overflow, limits, supervisor)
-        self._direct = direct_events_of(connection)
+        direct = direct_types.get(type(connection))
+        if direct is None:
+            direct = learn_direct_events(connection)
+        self._direct = connection if direct else None  # type: ignore[assignment]
         self._timed, self._big, self._tokens = session_start(limits)
         self._last_in = 0.0
         self._heard = False

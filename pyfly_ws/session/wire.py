@@ -101,20 +101,19 @@ _monotonic = time.monotonic
 
 _serving = serving.get
 
-_direct_types: dict[type, bool] = {}
-"""Per connection class: whether it is a :class:`DirectEvents` that says ``direct_events``, decided once."""
+direct_types: dict[type, bool] = {}
+"""Per connection class: whether the session takes the direct path (see :func:`learn_direct_events`)."""
 
 
-def direct_events_of(connection: Connection) -> DirectEvents | None:
-    """``connection`` if the session may read and write its ASGI events itself (the direct path), else ``None``.
+def learn_direct_events(connection: Connection) -> bool:
+    """Whether the session may read and write ``connection``'s ASGI events itself (the direct path).
 
-    Decided once per connection class (an ``isinstance`` check against a
-    runtime protocol costs microseconds); later connections cost a dict read.
+    Worked out on the first connection of each class (an ``isinstance`` check
+    against a runtime protocol costs microseconds) and kept in
+    :data:`direct_types`, which the session reads for every later one.
     """
-    direct = _direct_types.get(type(connection))
-    if direct is None:
-        direct = _direct_types[type(connection)] = isinstance(connection, DirectEvents) and connection.direct_events
-    return connection if direct else None  # type: ignore[return-value]
+    direct = direct_types[type(connection)] = isinstance(connection, DirectEvents) and connection.direct_events
+    return direct
 
 
 class Wire:
