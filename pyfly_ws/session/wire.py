@@ -561,8 +561,11 @@ def finish(wire: Wire) -> None:
     session is freed by reference counting, without the cycle collector.
     """
     wire._outbox.detach()
-    finalizers, wire._finalizers = wire._finalizers, None
-    for finalize in finalizers or ():
+    finalizers = wire._finalizers
+    if finalizers is None:  # most sessions: no room joined
+        return
+    wire._finalizers = None
+    for finalize in finalizers:
         try:
             finalize()
         except Exception:
