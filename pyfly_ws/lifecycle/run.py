@@ -21,7 +21,8 @@ from ..exceptions import ProtocolCloseError, WebSocketDisconnect
 from ..mapping.guards import HandshakeView, Reject, origin_refusal
 from ..session.connection import Connection, Denying
 from ..session.session import WebSocketSession
-from ..session.wire import close_frame_due, finish, finish_close, left_open, serving
+from ..session.supervision import serving
+from ..session.wire import close_frame_due, finish, finish_close, left_open
 from .outcomes import DRAINING_STATUS, RAISED, REFUSED, REFUSED_STATUS, RETURNED, UNRESOLVED
 from .supervisor import CLOSE_GRACE, Served, Supervisor
 

@@ -27,7 +27,8 @@ import anyio
 from ..mapping.limits import LIMIT_RULES
 from ..mapping.policy import Policy
 from ..session.session import Registry, WebSocketSession
-from ..session.wire import activity, begin_close, finish_close, log_limit, resend_close_frame, task_getter
+from ..session.supervision import log_limit
+from ..session.wire import activity, begin_close, finish_close, resend_close_frame, task_getter
 from ..tasks import asyncio_task_getter, spawn_system_task
 from .controller import LazyController
 from .outcomes import DRAINED

@@ -18,7 +18,8 @@ from ..mapping.limits import DEFAULT_LIMITS, Limits, session_start
 from ..tasks import asyncio_task_getter
 from .connection import Connection, RawHeaders
 from .outbox import Outbox
-from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Supervision, Wire, direct_types, learn_direct_events
+from .supervision import Supervision
+from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Wire, direct_types, learn_direct_events
 
 __all__ = ["JSONMode", "Registry", "Serving", "SessionState", "WebSocketSession"]
 

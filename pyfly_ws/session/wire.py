@@ -55,7 +55,6 @@ from .supervision import Supervision, log_limit, serving
 __all__ = [
     "Activity",
     "SessionState",
-    "Supervision",
     "Wire",
     "activity",
     "at_finish",
@@ -65,9 +64,7 @@ __all__ = [
     "finish",
     "finish_close",
     "left_open",
-    "log_limit",
     "resend_close_frame",
-    "serving",
     "task_getter",
 ]
 
@@ -227,37 +224,36 @@ class Wire:
 
     async def _send(self, data: str | bytes, operation: str) -> None:
         """Every send but ``send_text``'s: the direct path for an idle line, else the outbox (the plain path)."""
-        supervisor = self._supervisor
-        if supervisor is not None and _serving() is not supervisor:
+        if _serving() is not self._supervisor and self._supervisor is not None:
             self._send_from_outside(data, operation)
             return
         if self._state is not _ACCEPTED:
             self._raise_for_state(operation)
         outbox = self._outbox
         direct = self._direct
-        if direct is None or outbox.writing or outbox._queue:
+        if direct is not None and not outbox.writing and not outbox._queue:
+            # direct: Outbox.send's path for an idle line, over the ASGI send, written out: once per message.
+            outbox.writing = True
+            outbox.since = _monotonic()
             try:
-                await outbox.send(data)  # plain: Connection.send, now or from the queue
-            except (SessionClosedError, WebSocketDisconnect) as exc:
-                self._send_failed(exc, operation)
+                await direct.asgi_send(
+                    {"type": "websocket.send", "text": data}
+                    if type(data) is str
+                    else {"type": "websocket.send", "bytes": data}
+                )
+            except direct.peer_gone_errors as exc:
+                self._send_failed(direct.gone_error(), operation, exc)
+            finally:
+                outbox.writing = False  # Outbox.written(), written out
+                if outbox._room is not None:
+                    outbox.written()
+            if outbox._queue:
+                await outbox.flush_later()
             return
-        # direct: Outbox.send's path for an idle line, over the ASGI send, written out: once per message.
-        outbox.writing = True
-        outbox.since = _monotonic()
         try:
-            await direct.asgi_send(
-                {"type": "websocket.send", "text": data}
-                if type(data) is str
-                else {"type": "websocket.send", "bytes": data}
-            )
-        except direct.peer_gone_errors as exc:
-            self._send_failed(direct.gone_error(), operation, exc)
-        finally:
-            outbox.writing = False  # Outbox.written(), written out
-            if outbox._room is not None:
-                outbox.written()
-        if outbox._queue:
-            await outbox.flush_later()
+            await outbox.send(data)  # plain: Connection.send, now or from the queue
+        except (SessionClosedError, WebSocketDisconnect) as exc:
+            self._send_failed(exc, operation)
 
     def _send_from_outside(self, data: str | bytes, operation: str) -> None:
         """A send from a task that is not this session's own: queued as by ``post``, never waiting.
