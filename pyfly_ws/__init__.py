@@ -15,8 +15,11 @@ from .exceptions import (
     ConfigurationError,
     InvalidPayloadError,
     LimitExceededError,
+    MessageError,
     MessageTypeError,
     MissingDependencyError,
+    RequestError,
+    RequestTimeoutError,
     SessionClosedError,
     WebSocketDisconnect,
     WebSocketError,
@@ -27,8 +30,13 @@ from .lifecycle.registry import Endpoint, Service, SessionRegistry
 from .mapping.decorators import controller, request_mapping, rest_controller, websocket_mapping
 from .mapping.guards import Guard, HandshakeView, Reject
 from .mapping.limits import Limits, Overflow
+from .mapping.messages import Codec, CodecError, Envelope, MessageGuard, MessageOptions, message_mapping
 from .mapping.paths import PathTemplate
 from .mapping.policy import Policy, websocket_policy
+from .messages.codecs import JSON, JSONCodec
+from .messages.frames import Message
+from .messages.msgpack import MessagePackCodec
+from .messages.payloads import FieldError
 from .servers.settings import server_settings
 from .session.connection import Connection, Handshake
 from .session.handler import WebSocketHandler
@@ -40,19 +48,30 @@ __all__ = [
     "AdapterUnavailableError",
     "Capabilities",
     "CloseCode",
+    "Codec",
+    "CodecError",
     "ConfigurationError",
     "Connection",
     "Container",
     "ControllerSource",
     "Endpoint",
+    "Envelope",
+    "FieldError",
     "Guard",
     "Handshake",
     "HandshakeView",
     "Headers",
     "InvalidPayloadError",
+    "JSON",
+    "JSONCodec",
     "JSONMode",
     "LimitExceededError",
     "Limits",
+    "Message",
+    "MessageError",
+    "MessageGuard",
+    "MessageOptions",
+    "MessagePackCodec",
     "MessageTypeError",
     "MissingDependencyError",
     "Overflow",
@@ -60,6 +79,8 @@ __all__ = [
     "Policy",
     "QueryParams",
     "Reject",
+    "RequestError",
+    "RequestTimeoutError",
     "ResolutionError",
     "Service",
     "SessionClosedError",
@@ -73,6 +94,7 @@ __all__ = [
     "controller",
     "create_app",
     "discover",
+    "message_mapping",
     "registry_of",
     "request_mapping",
     "rest_controller",

@@ -10,8 +10,11 @@ __all__ = [
     "ConfigurationError",
     "InvalidPayloadError",
     "LimitExceededError",
+    "MessageError",
     "MessageTypeError",
     "MissingDependencyError",
+    "RequestError",
+    "RequestTimeoutError",
     "SessionClosedError",
     "WebSocketDisconnect",
     "WebSocketError",
@@ -89,6 +92,37 @@ class LimitExceededError(ProtocolCloseError):
         super().__init__(message)
         self.limit = limit
         self.close_code = close_code
+
+
+class MessageError(WebSocketError):
+    """Answer one message of a message-level endpoint with an error frame; the session stays open.
+
+    Raise it from a ``@message_mapping`` handler or a message guard: the client
+    gets ``{"type": "error", "id": ..., "code": code, "message": message}``
+    (and ``errors`` when given, a list of plain data).
+    """
+
+    def __init__(self, code: str, message: str = "", errors: list[object] | None = None) -> None:
+        if not isinstance(code, str) or not code:
+            raise TypeError(f"an error code is a non-empty string, got {code!r}")
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" if self.message else self.code
+
+
+class RequestError(MessageError):
+    """The client answered a server request (``session.request``) with an error frame."""
+
+
+class RequestTimeoutError(MessageError, TimeoutError):
+    """The client did not answer a server request (``session.request``) within its timeout."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__("timeout", message)
 
 
 class ConfigurationError(WebSocketError, ValueError):

@@ -20,9 +20,13 @@ from ..mapping.guards import Guard
 from ..mapping.limits import Limits
 from ..mapping.paths import PathTemplate, join_paths
 from ..mapping.policy import Policy
+from ..messages.dispatch import Dispatcher
 from .container import Container, ResolutionError
 
-__all__ = ["ControllerSource", "as_source", "discover", "mapped_methods"]
+__all__ = ["MESSAGES_METHOD", "ControllerSource", "as_source", "discover", "mapped_methods"]
+
+MESSAGES_METHOD = "messages"
+"""The ``Endpoint.method`` of a message-level endpoint: its messages are dispatched, not one method."""
 
 
 @runtime_checkable
@@ -122,16 +126,32 @@ def discover(
         lazy = LazyController(resolved.resolve, cls)
         controller_policy = app_policy.then(getattr(cls, "__pyfly_ws_policy__", None) or Policy())
         methods = mapped_methods(cls)
-        if check and methods and isinstance(resolved, Container):
+        gateway = _class_mapping(cls)
+        if check and (methods or gateway) and isinstance(resolved, Container):
             _check_buildable(resolved, cls, made=resolved is not source)
         for method, sub_path, policy in methods:
             path = join_paths(str(base), sub_path)
             merged = controller_policy.then(policy)
             endpoints.append(Endpoint(path, PathTemplate(path), cls, method, lazy, merged, registry))
+        if gateway is not None:
+            path = join_paths(str(base), str(gateway.get("path", "")))
+            merged = controller_policy.then(gateway.get("policy") or Policy())
+            dispatcher = Dispatcher(cls, gateway["messages"])
+            endpoints.append(
+                Endpoint(path, PathTemplate(path), cls, MESSAGES_METHOD, lazy, merged, registry, dispatcher)
+            )
     _check_overlaps(endpoints)
     endpoints.sort(key=lambda e: e.template.specificity)
     registry.endpoints.extend(endpoints)
     return endpoints
+
+
+def _class_mapping(cls: type) -> dict[str, Any] | None:
+    """The ``@websocket_mapping`` of a message-level controller class, or ``None``."""
+    mapping = getattr(cls, "__pyfly_ws_mapping__", None)
+    if not isinstance(mapping, dict) or "messages" not in mapping:
+        return None
+    return mapping
 
 
 def _check_buildable(container: Container, cls: type, *, made: bool) -> None:

@@ -21,6 +21,10 @@ import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 
+from ..mapping.messages import Codec, Envelope
+from ..messages.codecs import JSON
+from ..messages.frames import Frames, check_message_type
+from ..messages.payloads import to_data
 from ..session.wire import at_finish, deliver
 from ..tasks import spawn_system_task
 from .backend import Backend, HubUnavailableError
@@ -34,6 +38,7 @@ __all__ = ["Hub", "HubUnavailableError"]
 logger = logging.getLogger("pyfly_ws.hub")
 
 _TEXT, _BINARY = b"t", b"b"
+_DEFAULT_FRAMES = Frames(JSON, Envelope())
 
 
 class Hub:
@@ -192,6 +197,29 @@ class Hub:
     async def publish_json(self, room: str, value: Any, *, exclude: WebSocketSession | None = None) -> int:
         """:meth:`publish` ``value`` encoded as JSON in a text message."""
         return await self.publish(room, json.dumps(value, separators=(",", ":"), ensure_ascii=False), exclude=exclude)
+
+    async def publish_message(
+        self,
+        room: str,
+        type: str,
+        data: Any = None,
+        *,
+        exclude: WebSocketSession | None = None,
+        codec: Codec | None = None,
+        envelope: Envelope | None = None,
+    ) -> int:
+        """:meth:`publish` the push ``{"type": type, "data": data}``, encoded once for every member.
+
+        For members of message-level endpoints: ``data`` may be a dataclass, a
+        pydantic model or a msgspec Struct. The frame is written in one wire
+        format, JSON with the default envelope unless ``codec`` or
+        ``envelope`` say otherwise: a room's members share it.
+        """
+        frames = (
+            _DEFAULT_FRAMES if codec is None and envelope is None else Frames(codec or JSON, envelope or Envelope())
+        )
+        check_message_type(type)
+        return await self.publish(room, frames.push(type, to_data(data)), exclude=exclude)
 
     # -- internals -------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from ..session.connection import Connection
 from ..session.session import WebSocketSession
 from .controller import LazyController
 from .run import refuse, run_session
-from .supervisor import Supervisor
+from .supervisor import Dispatching, Supervisor
 from .timekeeper import Timekeeper
 
 __all__ = ["DEFAULT_DRAIN_TIMEOUT", "Endpoint", "Service", "SessionRegistry"]
@@ -213,6 +213,8 @@ class Endpoint:
     """Guards, allowed origins and limits, merged from the application, the controller and the mapping."""
     registry: SessionRegistry = field(default_factory=SessionRegistry, repr=False, compare=False)
     """The live sessions of the application this endpoint belongs to (shared by its endpoints)."""
+    dispatcher: Dispatching | None = field(default=None, repr=False)
+    """For a message-level endpoint (a ``@websocket_mapping`` class), what dispatches its messages by type."""
 
     def __copy__(self) -> Endpoint:
         return self
@@ -222,7 +224,9 @@ class Endpoint:
 
     @property
     def qualname(self) -> str:
-        """``Controller.method``, as logs and ``pyfly-ws routes`` name it."""
+        """``Controller.method``, as logs and ``pyfly-ws routes`` name it (``Controller`` for a message-level one)."""
+        if self.dispatcher is not None:
+            return self.controller.__qualname__
         return f"{self.controller.__qualname__}.{self.method}"
 
     def serve(self, connection: Connection, raw_params: Mapping[str, str]) -> Coroutine[Any, Any, None]:

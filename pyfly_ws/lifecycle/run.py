@@ -61,7 +61,8 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
         controller = endpoint.resolver.instance
         if controller is None:
             controller = await endpoint.resolver.get()
-        handler = getattr(controller, endpoint.method)
+        dispatcher = endpoint.dispatcher
+        handler = getattr(controller, endpoint.method) if dispatcher is None else dispatcher.handler(controller)
     except Exception:
         logger.error("cannot resolve controller %s for %s", endpoint.qualname, endpoint.path, exc_info=True)
         await _close_connection(connection, UNRESOLVED, "")

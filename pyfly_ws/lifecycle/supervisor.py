@@ -18,7 +18,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -34,7 +34,7 @@ from .controller import LazyController
 from .outcomes import DRAINED
 from .timekeeper import Timekeeper
 
-__all__ = ["CLOSE_GRACE", "Live", "Served", "Supervisor"]
+__all__ = ["CLOSE_GRACE", "Dispatching", "Live", "Served", "Supervisor"]
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -64,6 +64,14 @@ class Live(Registry, Protocol):
         ...
 
 
+class Dispatching(Protocol):
+    """What makes the handler of a message-level endpoint (:class:`~pyfly_ws.messages.dispatch.Dispatcher`)."""
+
+    def handler(self, controller: Any) -> Callable[[WebSocketSession], Awaitable[None]]:
+        """The session handler for the controller instance."""
+        ...
+
+
 class Served(Protocol):
     """An endpoint, as the lifecycle uses it (:class:`~pyfly_ws.Endpoint` is the one).
 
@@ -84,6 +92,11 @@ class Served(Protocol):
     @property
     def qualname(self) -> str:
         """``Controller.method``, for logs."""
+        ...
+
+    @property
+    def dispatcher(self) -> Dispatching | None:
+        """For a message-level endpoint, what makes its handler; ``None`` for a method endpoint."""
         ...
 
     @property

@@ -7,10 +7,12 @@ class, ``__pyfly_ws_mapping__`` on each WebSocket method.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar, cast, overload
 
 from .limits import Limits
+from .messages import Codec, Envelope, MessageOptions
 from .policy import Policy
 
 __all__ = [
@@ -57,6 +59,11 @@ def websocket_mapping(
     guards: Iterable[Any] | None = None,
     allowed_origins: Iterable[str] | None = None,
     limits: Limits | None = None,
+    codec: Codec | None = None,
+    envelope: Envelope | None = None,
+    concurrency: int | None = None,
+    backlog: int | None = None,
+    max_protocol_errors: int | None = None,
 ) -> Callable[[F], F]: ...
 def websocket_mapping(
     path: str | F = "",
@@ -64,26 +71,53 @@ def websocket_mapping(
     guards: Iterable[Any] | None = None,
     allowed_origins: Iterable[str] | None = None,
     limits: Limits | None = None,
+    codec: Codec | None = None,
+    envelope: Envelope | None = None,
+    concurrency: int | None = None,
+    backlog: int | None = None,
+    max_protocol_errors: int | None = None,
 ) -> F | Callable[[F], F]:
-    """Mark a controller method as a WebSocket endpoint served at base path + ``path``.
+    """Mark a controller method, or a whole controller class, as a WebSocket endpoint at base path + ``path``.
 
-    The method takes one argument, the :class:`~pyfly_ws.WebSocketSession`, and
-    owns the whole conversation: accept, messages, close. Usable bare
-    (``@websocket_mapping``) or called (``@websocket_mapping("/chat")``).
-    ``guards`` run before accept, and ``allowed_origins`` lists the browser
-    origins allowed besides the server's own (see :mod:`pyfly_ws.mapping.guards`);
-    ``limits`` refine the controller's and application's (see :class:`~pyfly_ws.Limits`).
+    On a method, the method takes one argument, the
+    :class:`~pyfly_ws.WebSocketSession`, and owns the whole conversation:
+    accept, messages, close. On a class, the class is one message-level
+    endpoint: frames are dispatched by type to its ``@message_mapping``
+    methods, and ``codec``, ``envelope``, ``concurrency``, ``backlog`` and
+    ``max_protocol_errors`` set its wire format and handling (see
+    :class:`~pyfly_ws.MessageOptions`). Usable bare (``@websocket_mapping``)
+    or called (``@websocket_mapping("/chat")``). ``guards`` run before
+    accept, and ``allowed_origins`` lists the browser origins allowed besides
+    the server's own (see :mod:`pyfly_ws.mapping.guards`); ``limits`` refine
+    the controller's and application's (see :class:`~pyfly_ws.Limits`).
     """
     if callable(path):
         return websocket_mapping("")(path)
     route = _check_path(path, "websocket_mapping")
     policy = Policy.of(guards, allowed_origins, limits)
     mapping: dict[str, Any] = {"path": route} if policy == Policy() else {"path": route, "policy": policy}
+    given: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("codec", codec),
+            ("envelope", envelope),
+            ("concurrency", concurrency),
+            ("backlog", backlog),
+            ("max_protocol_errors", max_protocol_errors),
+        )
+        if value is not None
+    }
+    options = dataclasses.replace(MessageOptions(), **given)  # checked now, where the mistake is
 
     def decorate(func: F) -> F:
+        if isinstance(func, type):
+            func.__pyfly_ws_mapping__ = {**mapping, "messages": options}  # type: ignore[attr-defined]
+            return func
         target: Any = getattr(func, "__func__", func)
         if not callable(target):
-            raise TypeError("@websocket_mapping decorates a method")
+            raise TypeError("@websocket_mapping decorates a method or a controller class")
+        if given:
+            raise TypeError(f"{', '.join(given)}: options of a message-level endpoint, given to a method")
         target.__pyfly_ws_mapping__ = mapping
         return func
 

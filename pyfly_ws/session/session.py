@@ -17,11 +17,12 @@ from ..exceptions import InvalidPayloadError, WebSocketDisconnect, WebSocketStat
 from ..mapping.limits import DEFAULT_LIMITS, Limits, session_start
 from ..tasks import asyncio_task_getter
 from .connection import Connection, RawHeaders
+from .messaging import DEFAULT_REQUEST_TIMEOUT, Messenger
 from .outbox import Outbox
 from .supervision import Supervision
 from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Wire, direct_types, learn_direct_events
 
-__all__ = ["JSONMode", "Registry", "Serving", "SessionState", "WebSocketSession"]
+__all__ = ["JSONMode", "Registry", "Serving", "SessionState", "WebSocketSession", "attach_messenger", "messenger_of"]
 
 JSONMode = Literal["text", "binary"]
 
@@ -90,7 +91,9 @@ class WebSocketSession(Wire):
     handshake; coroutines accept, exchange messages and close.
     """
 
-    __slots__ = ("_handshake", "_path_params", "_headers", "_query", "_user_state", "__weakref__")
+    # _messenger is set only for sessions of a message-level endpoint (attach_messenger): never in __init__.
+    __slots__ = ("_handshake", "_path_params", "_headers", "_query", "_user_state", "_messenger", "__weakref__")
+    _messenger: Messenger
 
     def __init__(
         self,
@@ -277,6 +280,35 @@ class WebSocketSession(Wire):
             return False
         return self._outbox.post(data)
 
+    # -- messages (message-level endpoints) --------------------------------
+
+    async def emit(self, type: str, data: Any = None) -> None:
+        """Push ``{"type": type, "data": data}`` through the outgoing queue, in the endpoint's wire format.
+
+        Only sessions of a message-level endpoint (a ``@websocket_mapping`` class) can emit.
+        """
+        await self._messenger_for("emit").emit(type, data)
+
+    async def request(self, type: str, data: Any = None, *, timeout: float = DEFAULT_REQUEST_TIMEOUT) -> Any:  # noqa: ASYNC109
+        """Ask the client: send ``{"type", "id", "data"}`` with a fresh id and return the data of its reply.
+
+        Raises :class:`~pyfly_ws.RequestTimeoutError` after ``timeout`` seconds,
+        :class:`~pyfly_ws.RequestError` if the client answers with an error
+        frame, and :class:`~pyfly_ws.SessionClosedError` if the session ends
+        first. Only sessions of a message-level endpoint can ask.
+        """
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+        return await self._messenger_for("request").request(type, data, float(timeout))
+
+    def _messenger_for(self, operation: str) -> Messenger:
+        try:
+            return self._messenger
+        except AttributeError:
+            raise WebSocketStateError(
+                f"cannot {operation}: only sessions of a message-level endpoint (a @websocket_mapping class) can"
+            ) from None
+
     # -- receiving -------------------------------------------------------
 
     async def receive_json(self, mode: JSONMode = "text") -> Any:
@@ -319,6 +351,19 @@ class WebSocketSession(Wire):
             if self.closed:
                 return
         await self._close_now(code, reason)
+
+
+def attach_messenger(session: WebSocketSession, messenger: Messenger) -> None:
+    """Give ``session`` the messenger of its message-level endpoint (the dispatcher does, once per session)."""
+    session._messenger = messenger
+
+
+def messenger_of(session: WebSocketSession) -> Messenger | None:
+    """The messenger attached to ``session``, or ``None`` for a session of a raw endpoint."""
+    try:
+        return session._messenger
+    except AttributeError:
+        return None
 
 
 def _check_mode(mode: str) -> None:

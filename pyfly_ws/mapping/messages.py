@@ -1,0 +1,161 @@
+"""What a message-level endpoint declares: ``@message_mapping``, its wire format and its options.
+
+Metadata only, like the rest of the mapping layer: the dispatcher in
+:mod:`pyfly_ws.messages` reads it. The :class:`Codec` contract lives here so
+that ``@websocket_mapping(..., codec=...)`` can name it.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from ..close_codes import CloseCode
+
+__all__ = [
+    "ERROR_CODES",
+    "PROTOCOL_ERRORS_CLOSE",
+    "UNDECODABLE_CLOSE",
+    "Codec",
+    "CodecError",
+    "Envelope",
+    "MessageGuard",
+    "MessageOptions",
+    "RESERVED_TYPES",
+    "message_mapping",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MessageGuard = Callable[..., Any]
+"""``guard(session, message)``, sync or async: returns (``False`` refuses: ``forbidden``) or raises ``MessageError``."""
+
+
+class CodecError(ValueError):
+    """A frame the codec cannot decode (invalid JSON, invalid MessagePack, a text frame for a binary codec)."""
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """How frames become data and back: JSON text frames by default, MessagePack binary frames as an extra."""
+
+    @property
+    def binary(self) -> bool:
+        """``True``: frames are binary (``send_bytes``); ``False``: text."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """A short name, such as ``json`` or ``msgpack``."""
+        ...
+
+    def decode(self, frame: str | bytes) -> Any:
+        """The data in ``frame``; raises :class:`CodecError` when it cannot be decoded."""
+        ...
+
+    def encode(self, data: Any) -> str | bytes:
+        """``data`` as one frame (``str`` for a text codec, ``bytes`` for a binary one)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The field names of a message frame; the defaults are the documented wire format."""
+
+    type: str = "type"
+    id: str = "id"
+    data: str = "data"
+    code: str = "code"
+    message: str = "message"
+    errors: str = "errors"
+
+    def __post_init__(self) -> None:
+        names = [getattr(self, f.name) for f in fields(self)]
+        for name in names:
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"an envelope field name is a non-empty string, got {name!r}")
+        if len(set(names)) != len(names):
+            raise ValueError(f"the envelope's field names must differ from each other, got {names}")
+
+
+PROTOCOL_ERRORS_CLOSE = CloseCode.POLICY_VIOLATION
+"""The close code after ``max_protocol_errors`` consecutive protocol errors."""
+UNDECODABLE_CLOSE = CloseCode.INVALID_PAYLOAD
+"""The close code when the last of those errors was a frame the codec could not decode."""
+
+ERROR_CODES: dict[str, tuple[str, bool]] = {
+    "invalid_frame": ("the frame could not be decoded (not JSON, not MessagePack)", True),
+    "invalid_envelope": (
+        "the frame is not an object, its type is missing or not a string, or its id is neither a string nor an integer",
+        True,
+    ),
+    "unknown_type": ("no handler for the message type", True),
+    "invalid_payload": ("the data failed validation; `errors` lists each field's location, message and kind", True),
+    "forbidden": ("a message guard refused the message", False),
+    "internal_error": ("the handler raised; details are logged, never sent", False),
+}
+"""The error codes the dispatcher sends: ``code -> (meaning, whether it counts as a protocol error)``.
+
+A handler or guard adds its own with :class:`~pyfly_ws.MessageError`.
+"""
+
+RESERVED_TYPES = frozenset({"reply", "error"})
+"""Message types the wire format itself uses: no ``@message_mapping`` may take them."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOptions:
+    """How a message-level endpoint reads, handles and answers its messages."""
+
+    codec: Codec | None = None
+    """The wire codec; ``None``: JSON in text frames."""
+    envelope: Envelope = Envelope()
+    """The envelope's field names."""
+    concurrency: int = 1
+    """How many messages of one session are handled at once; 1 keeps arrival order."""
+    backlog: int = 16
+    """Messages received and waiting for a handler (with ``concurrency`` > 1, or while a server request is
+    pending); past it the session stops reading until a handler finishes."""
+    max_protocol_errors: int = 10
+    """Consecutive protocol errors after which the session closes (1008, or 1007 for undecodable frames)."""
+
+    def __post_init__(self) -> None:
+        if self.codec is not None and not isinstance(self.codec, Codec):
+            raise TypeError(f"codec must have binary, name, decode() and encode(), got {self.codec!r}")
+        if not isinstance(self.envelope, Envelope):
+            raise TypeError(f"envelope must be a pyfly_ws.Envelope, got {self.envelope!r}")
+        for name in ("concurrency", "backlog", "max_protocol_errors"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def message_mapping(type: str, *, guards: Iterable[MessageGuard] | None = None) -> Callable[[F], F]:
+    """Handle the messages of ``type`` with this method of a message-level controller.
+
+    The method (sync or async) takes, in any order, a parameter annotated
+    :class:`~pyfly_ws.WebSocketSession`, one annotated :class:`~pyfly_ws.Message`
+    and one payload parameter whose annotation (a dataclass, a pydantic model, a
+    msgspec Struct, a plain type, or ``None``) validates the envelope's ``data``.
+    Its return value is the reply to a message that carries an ``id``.
+    ``guards`` run after validation with the session and the message.
+    """
+    if not isinstance(type, str) or not type:
+        raise TypeError(f"@message_mapping takes a non-empty message type string, got {type!r}")
+    if type in RESERVED_TYPES:
+        raise ValueError(f"message type {type!r} is reserved by the wire format ({', '.join(sorted(RESERVED_TYPES))})")
+    guard_list = tuple(guards or ())
+    for guard in guard_list:
+        if not callable(guard):
+            raise TypeError(f"a message guard must be callable, got {guard!r}")
+
+    def decorate(func: F) -> F:
+        target: Any = getattr(func, "__func__", func)
+        if not callable(target) or isinstance(target, builtins.type):
+            raise TypeError("@message_mapping decorates a method")
+        target.__pyfly_ws_message__ = (type, guard_list)
+        return func
+
+    return decorate

@@ -1,0 +1,446 @@
+"""One session of a message-level endpoint: read frames, dispatch them by type, answer; push and ask.
+
+By default a session's messages are read and handled in one loop, one at a
+time, in arrival order, with no task of their own. A reader task takes over
+the receiving when it must not wait for a handler: from the start with
+``concurrency`` > 1 (then ``concurrency`` workers share the received
+messages), or once a server request is pending while a handler runs (so the
+client's reply is read at once). Received messages then wait in a queue of
+``backlog`` messages; past it the reader stops reading until a handler is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import anyio.abc
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ..exceptions import MessageError, RequestError, RequestTimeoutError, SessionClosedError, WebSocketDisconnect
+from ..mapping.messages import (
+    PROTOCOL_ERRORS_CLOSE,
+    RESERVED_TYPES,
+    UNDECODABLE_CLOSE,
+    CodecError,
+    MessageOptions,
+)
+from ..session.session import WebSocketSession, attach_messenger
+from .frames import Frames, Message, MessageId, check_message_type
+from .payloads import PayloadError, to_data
+from .routes import MESSAGE, PAYLOAD, SESSION, Route
+
+__all__ = ["Bound", "Conversation"]
+
+logger = logging.getLogger("pyfly_ws")
+
+Caller = Callable[[Any, WebSocketSession, Message | None, Any], Any]
+
+
+def _caller(layout: tuple[str, ...]) -> Caller:
+    """How to call a handler with its parameters' layout; the common layouts without building a list."""
+    if layout == (SESSION, PAYLOAD):
+        return lambda method, session, message, payload: method(session, payload)
+    if layout == (PAYLOAD,):
+        return lambda method, session, message, payload: method(payload)
+    if layout == (SESSION,):
+        return lambda method, session, message, payload: method(session)
+    if layout == ():
+        return lambda method, session, message, payload: method()
+    picks = {SESSION: 0, MESSAGE: 1, PAYLOAD: 2}
+    order = tuple(picks[kind] for kind in layout)
+    return lambda method, session, message, payload: method(*[(session, message, payload)[i] for i in order])
+
+
+class Bound:
+    """A dispatcher's routes bound to one controller instance: what each message needs, looked up once."""
+
+    __slots__ = ("instance", "routes", "on_connect", "on_message", "frames", "options", "name")
+
+    def __init__(
+        self,
+        instance: Any,
+        routes: dict[str, Route],
+        hooks: dict[str, bool],
+        frames: Frames,
+        options: MessageOptions,
+        name: str,
+    ) -> None:
+        self.instance = instance
+        self.routes = {
+            kind: (route, getattr(instance, route.method), _caller(route.layout)) for kind, route in routes.items()
+        }
+        self.on_connect: Callable[..., Any] | None = instance.on_connect if "on_connect" in hooks else None
+        self.on_message: Callable[..., Any] | None = instance.on_message if "on_message" in hooks else None
+        self.frames = frames
+        self.options = options
+        self.name = name
+
+    async def serve(self, session: WebSocketSession) -> None:
+        """Run one session (the handler the lifecycle calls)."""
+        await Conversation(self, session).run()
+
+
+class _Undecodable:
+    """A frame the codec could not decode, on its way to the handling loop."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _Waiter:
+    """One pending server request."""
+
+    __slots__ = ("event", "value", "error")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class Conversation:
+    """The state of one session of a message-level endpoint; also its messenger (``emit``, ``request``)."""
+
+    __slots__ = (
+        "bound",
+        "session",
+        "frames",
+        "routes",
+        "send",
+        "decode",
+        "errors",
+        "pending",
+        "next_id",
+        "receiving",
+        "open",
+        "group",
+        "inbox",
+        "feed",
+        "ended",
+        "workers",
+        "idle",
+        "_type",
+        "_id",
+        "_data",
+    )
+
+    def __init__(self, bound: Bound, session: WebSocketSession) -> None:
+        self.bound = bound
+        self.session = session
+        self.frames = frames = bound.frames
+        self.routes = bound.routes
+        self.send: Callable[[Any], Awaitable[None]] = session.send_bytes if frames.binary else session.send_text
+        self.decode = frames.codec.decode
+        self.errors = 0
+        """Consecutive protocol errors."""
+        self.pending: dict[str, _Waiter] = {}
+        self.next_id = 0
+        self.receiving = False
+        self.open = False
+        self.group: anyio.abc.TaskGroup | None = None
+        self.inbox: MemoryObjectReceiveStream[Any] | None = None
+        self.feed: MemoryObjectSendStream[Any] | None = None
+        self.ended: Exception | None = None
+        self.workers = 0
+        self.idle: anyio.Event | None = None
+        envelope = frames.envelope
+        self._type, self._id, self._data = envelope.type, envelope.id, envelope.data
+
+    # -- the session -----------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, then read and handle messages until the session ends."""
+        session = self.session
+        attach_messenger(session, self)
+        ending: Exception | None = None  # raised outside the task group, which would wrap it in a group
+        async with anyio.create_task_group() as group:
+            self.group, self.open = group, True
+            try:
+                hook = self.bound.on_connect
+                if hook is not None:
+                    result = hook(session)
+                    if inspect.isawaitable(result):
+                        await result
+                if session.closed:
+                    return
+                if not session.accepted:
+                    await session.accept()
+                concurrency = self.bound.options.concurrency
+                if concurrency > 1:
+                    self._start_reader()
+                    for _ in range(concurrency - 1):
+                        group.start_soon(self._work)
+                    await self._work_then_end()
+                else:
+                    await self._inline()
+            except Exception as exc:
+                ending = exc
+            finally:
+                self.open = False
+                self._fail_pending()
+                group.cancel_scope.cancel()  # the reader, if any, waits on the client
+        if ending is not None:
+            raise ending
+
+    async def _inline(self) -> None:
+        receive = self.session.receive
+        decode = self.decode
+        handle = self._handle
+        while self.inbox is None:
+            self.receiving = True
+            try:
+                frame = await receive()
+            finally:
+                self.receiving = False
+            try:
+                doc = decode(frame)
+            except CodecError as exc:
+                doc = _Undecodable(str(exc))
+            if self.pending:
+                if self._answer(doc):
+                    continue
+                self._start_reader()  # a handler runs next: the reply must not wait for it
+            await handle(doc)
+        await self._work_then_end()
+
+    def _start_reader(self) -> None:
+        if self.inbox is not None or not self.open or self.group is None:
+            return
+        self.feed, self.inbox = anyio.create_memory_object_stream[Any](self.bound.options.backlog)
+        self.group.start_soon(self._read)
+
+    async def _read(self) -> None:
+        assert self.feed is not None
+        receive = self.session.receive
+        decode = self.decode
+        with self.feed as feed:
+            try:
+                while True:
+                    frame = await receive()
+                    try:
+                        doc = decode(frame)
+                    except CodecError as exc:
+                        doc = _Undecodable(str(exc))
+                    if self.pending and self._answer(doc):
+                        continue
+                    await feed.send(doc)
+            except anyio.BrokenResourceError:
+                pass  # the handling side is gone: the session ends
+            except Exception as exc:  # the disconnect, or a limit that closed the session
+                self.ended = exc
+
+    async def _work(self) -> None:
+        assert self.inbox is not None
+        self.workers += 1
+        try:
+            async for doc in self.inbox:
+                await self._handle(doc)
+        finally:
+            self.workers -= 1
+            if self.workers == 0 and self.idle is not None:
+                self.idle.set()
+
+    async def _work_then_end(self) -> None:
+        """Handle queued messages until the reader stops, wait for the other workers, then end as it ended."""
+        await self._work()
+        if self.workers:
+            self.idle = anyio.Event()
+            await self.idle.wait()
+        if self.ended is not None:
+            raise self.ended
+
+    def _fail_pending(self) -> None:
+        if not self.pending:
+            return
+        code = self.session.close_code or 1006
+        for waiter in self.pending.values():
+            if not waiter.event.is_set():
+                waiter.error = SessionClosedError("get a reply to a server request", code, self.session.close_reason)
+                waiter.event.set()
+
+    # -- one message -----------------------------------------------------------
+
+    async def _handle(self, doc: Any) -> None:
+        if doc.__class__ is not dict:
+            if doc.__class__ is _Undecodable:
+                await self._protocol_error(None, "invalid_frame", doc.reason, undecodable=True)
+            else:
+                await self._protocol_error(None, "invalid_envelope", "a message is an object with a string type")
+            return
+        mid = doc.get(self._id)
+        if mid is not None and mid.__class__ is not str and mid.__class__ is not int:
+            await self._protocol_error(None, "invalid_envelope", "a message id is a string or an integer")
+            return
+        kind = doc.get(self._type)
+        if kind.__class__ is not str:
+            await self._protocol_error(mid, "invalid_envelope", "a message needs a string type")
+            return
+        entry = self.routes.get(kind)
+        if entry is None:
+            await self._unmapped(kind, mid, doc)
+            return
+        route, method, call = entry
+        payload = None
+        if route.decode is not None:
+            try:
+                payload = route.decode(doc.get(self._data))
+            except PayloadError as exc:
+                errors = [error.to_data() for error in exc.errors]
+                await self._protocol_error(mid, "invalid_payload", f"invalid data for {kind!r}", errors)
+                return
+        message = Message(kind, mid, payload) if route.wants_message else None
+        try:
+            if route.guards and not await self._admitted(route, message):
+                return
+            result = call(method, self.session, message, payload)
+            if route.is_async:
+                result = await result
+            frame = self.frames.reply(mid, route.encode(result)) if mid is not None else None
+        except Exception as exc:
+            await self._failed(exc, route.where, kind, mid)
+            return
+        self.errors = 0
+        if frame is not None:
+            await self._send(frame)
+
+    async def _admitted(self, route: Route, message: Message | None) -> bool:
+        for guard in route.guards:
+            result = guard(self.session, message)
+            if inspect.isawaitable(result):
+                result = await result
+            if result is False:
+                self.errors = 0
+                await self._send_error(message.id if message else None, "forbidden", "message refused")
+                return False
+        return True
+
+    async def _unmapped(self, kind: str, mid: MessageId | None, doc: dict[str, Any]) -> None:
+        if kind in RESERVED_TYPES:
+            if not self._answer(doc):
+                logger.debug("%s: ignored a %s to no pending server request (id %r)", self.bound.name, kind, mid)
+            return
+        hook = self.bound.on_message
+        if hook is None:
+            await self._protocol_error(mid, "unknown_type", f"no handler for message type {kind!r}")
+            return
+        try:
+            result = hook(self.session, Message(kind, mid, doc.get(self._data)))
+            if inspect.isawaitable(result):
+                result = await result
+            frame = self.frames.reply(mid, to_data(result)) if mid is not None else None
+        except Exception as exc:
+            await self._failed(exc, f"{self.bound.name}.on_message", kind, mid)
+            return
+        self.errors = 0
+        if frame is not None:
+            await self._send(frame)
+
+    async def _failed(self, exc: Exception, where: str, kind: str, mid: MessageId | None) -> None:
+        """Answer what a handler or guard raised: its ``MessageError``, or ``internal_error`` (logged)."""
+        if isinstance(exc, MessageError):
+            self.errors = 0
+            await self._send_error(mid, exc.code, exc.message, exc.errors)
+        elif isinstance(exc, WebSocketDisconnect):
+            pass  # the session ended under the handler: nothing to answer
+        else:
+            logger.warning(
+                "%s (%s) raised handling message type %r (id %r); answered internal_error",
+                where,
+                self.session.path,
+                kind,
+                mid,
+                exc_info=exc,
+            )
+            await self._send_error(mid, "internal_error", "internal error")
+
+    async def _protocol_error(
+        self,
+        mid: MessageId | None,
+        code: str,
+        message: str,
+        errors: list[Any] | None = None,
+        *,
+        undecodable: bool = False,
+    ) -> None:
+        await self._send_error(mid, code, message, errors)
+        self.errors += 1
+        limit = self.bound.options.max_protocol_errors
+        if self.errors >= limit and not self.session.closed:
+            close_code = UNDECODABLE_CLOSE if undecodable else PROTOCOL_ERRORS_CLOSE
+            logger.info(
+                "%s: closing with %d: %d protocol errors in a row (last: %s)",
+                self.bound.name,
+                close_code,
+                self.errors,
+                code,
+            )
+            await self.session.close(close_code, "too many protocol errors")
+
+    async def _send_error(
+        self, mid: MessageId | None, code: str, message: str, errors: list[Any] | None = None
+    ) -> None:
+        await self._send(self.frames.error(mid, code, message, errors))
+
+    async def _send(self, frame: str | bytes) -> None:
+        with contextlib.suppress(WebSocketDisconnect):  # the client left: the loop sees it and ends the session
+            await self.send(frame)
+
+    def _answer(self, doc: Any) -> bool:
+        """Resolve the server request that ``doc`` (a client reply or error) answers; whether it did."""
+        if doc.__class__ is not dict:
+            return False
+        kind = doc.get(self._type)
+        if kind != "reply" and kind != "error":
+            return False
+        rid = doc.get(self._id)
+        waiter = self.pending.get(rid) if rid.__class__ is str else None
+        if waiter is None or waiter.event.is_set():
+            return False
+        if kind == "reply":
+            waiter.value = doc.get(self._data)
+        else:
+            envelope = self.frames.envelope
+            code = doc.get(envelope.code)
+            text = doc.get(envelope.message)
+            errors = doc.get(envelope.errors)
+            waiter.error = RequestError(
+                code if isinstance(code, str) and code else "error",
+                text if isinstance(text, str) else "",
+                errors if isinstance(errors, list) else None,
+            )
+        waiter.event.set()
+        return True
+
+    # -- the messenger (session.emit, session.request) ---------------------------
+
+    async def emit(self, type: str, data: Any) -> None:
+        """Send the push ``{"type": type, "data": data}``."""
+        check_message_type(type)
+        await self.send(self.frames.push(type, to_data(data)))
+
+    async def request(self, type: str, data: Any, timeout: float) -> Any:  # noqa: ASYNC109
+        """Send a request with a fresh id; the data of the client's reply."""
+        check_message_type(type)
+        self.next_id += 1
+        rid = f"s{self.next_id}"
+        waiter = self.pending[rid] = _Waiter()
+        try:
+            if not self.receiving:
+                self._start_reader()  # the loop is inside a handler (or this is on_connect): read the reply beside it
+            await self.send(self.frames.request(type, rid, to_data(data)))
+            with anyio.move_on_after(timeout):
+                await waiter.event.wait()
+        finally:
+            del self.pending[rid]
+        if waiter.error is not None:
+            raise waiter.error
+        if not waiter.event.is_set():
+            raise RequestTimeoutError(f"no reply to {type!r} (id {rid}) within {timeout:g} s")
+        return waiter.value

@@ -1,0 +1,83 @@
+"""The frames of a message-level endpoint: :class:`Message` in, replies, errors, pushes and requests out.
+
+:class:`Frames` writes every outgoing frame of one endpoint in its wire format
+(codec and envelope field names), prepared once per endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..mapping.messages import RESERVED_TYPES, Codec, Envelope
+
+__all__ = ["Frames", "Message", "MessageId", "check_message_type"]
+
+MessageId = str | int
+"""A message id: a string or an integer, echoed as given."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message from the client: its type, its id (``None``: no reply asked) and its data.
+
+    A handler or guard gets it through a parameter annotated ``Message``;
+    ``data`` is the validated payload for a mapped type, and the data as
+    decoded for ``on_message``.
+    """
+
+    type: str
+    id: MessageId | None
+    data: Any
+
+
+class Frames:
+    """Outgoing frames of one endpoint, encoded by its codec with its envelope's field names."""
+
+    __slots__ = ("codec", "envelope", "binary", "encode", "_type", "_id", "_data", "_code", "_message", "_errors")
+
+    def __init__(self, codec: Codec, envelope: Envelope) -> None:
+        self.codec = codec
+        self.envelope = envelope
+        self.binary = codec.binary
+        """Whether frames go out binary (``send_bytes``) rather than text."""
+        self.encode = codec.encode
+        self._type = envelope.type
+        self._id = envelope.id
+        self._data = envelope.data
+        self._code = envelope.code
+        self._message = envelope.message
+        self._errors = envelope.errors
+
+    def reply(self, id: MessageId, data: Any) -> str | bytes:
+        """``{"type": "reply", "id": id, "data": data}``."""
+        return self.encode({self._type: "reply", self._id: id, self._data: data})
+
+    def error(
+        self,
+        id: MessageId | None,
+        code: str,
+        message: str,
+        errors: list[Any] | None = None,
+    ) -> str | bytes:
+        """``{"type": "error", "id": id or null, "code", "message", "errors"?}``."""
+        frame: dict[str, Any] = {self._type: "error", self._id: id, self._code: code, self._message: message}
+        if errors is not None:
+            frame[self._errors] = errors
+        return self.encode(frame)
+
+    def push(self, type: str, data: Any) -> str | bytes:
+        """``{"type": type, "data": data}``: a server push."""
+        return self.encode({self._type: type, self._data: data})
+
+    def request(self, type: str, id: MessageId, data: Any) -> str | bytes:
+        """``{"type": type, "id": id, "data": data}``: a server request, answered by a client reply."""
+        return self.encode({self._type: type, self._id: id, self._data: data})
+
+
+def check_message_type(kind: object) -> None:
+    """Refuse what cannot be the type of an outgoing push or request."""
+    if not isinstance(kind, str) or not kind:
+        raise TypeError(f"a message type is a non-empty string, got {kind!r}")
+    if kind in RESERVED_TYPES:
+        raise ValueError(f"message type {kind!r} is reserved by the wire format")
