@@ -30,11 +30,10 @@ from .lifecycle.registry import Endpoint, Service, SessionRegistry
 from .mapping.decorators import controller, request_mapping, rest_controller, websocket_mapping
 from .mapping.guards import Guard, HandshakeView, Reject
 from .mapping.limits import Limits, Overflow
-from .mapping.messages import Codec, CodecError, Envelope, MessageGuard, MessageOptions, message_mapping
+from .mapping.messages import Codec, CodecError, Envelope, Message, MessageGuard, MessageOptions, message_mapping
 from .mapping.paths import PathTemplate
 from .mapping.policy import Policy, websocket_policy
 from .messages.codecs import JSON, JSONCodec
-from .messages.frames import Message
 from .messages.msgpack import MessagePackCodec
 from .messages.payloads import FieldError
 from .servers.settings import server_settings

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..close_codes import CloseCode
 from ..exceptions import InvalidPayloadError, MessageTypeError
 from ..mapping.limits import LIMIT_RULES
+from ..mapping.messages import PROTOCOL_ERRORS_CLOSE, UNDECODABLE_CLOSE
 
 __all__ = [
     "DRAINED",
@@ -165,6 +166,31 @@ OUTCOMES: tuple[Outcome, ...] = (
         "send after close, from the session's own handler",
         "`SessionClosedError`, a `WebSocketDisconnect` with a clear message (from another task the message is dropped)",
         "—",
+    ),
+    Outcome(
+        "a message-level endpoint gets a frame it cannot decode, that is no envelope, of an unknown type,"
+        " or whose data fails validation",
+        "an error frame (`invalid_frame`, `invalid_envelope`, `unknown_type`, `invalid_payload` with the field"
+        " errors); the session stays open",
+        "nothing",
+    ),
+    Outcome(
+        "a message handler or guard raises `MessageError`, or a guard refuses",
+        "an error frame with its code (`forbidden` for a refusal); the session stays open",
+        "nothing",
+    ),
+    Outcome(
+        "a message handler raises any other exception",
+        "an `internal_error` frame without exception text; the session stays open",
+        "WARNING with traceback, naming the endpoint, the type and the id",
+        level=logging.WARNING,
+    ),
+    Outcome(
+        "`max_protocol_errors` protocol errors in a row (default 10) on a message-level endpoint",
+        "close 1008 `too many protocol errors` (1007 when the last frame could not be decoded)",
+        "INFO",
+        (PROTOCOL_ERRORS_CLOSE, UNDECODABLE_CLOSE),
+        level=logging.INFO,
     ),
     Outcome(
         "`on_disconnect` raises",

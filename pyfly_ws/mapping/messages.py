@@ -21,7 +21,9 @@ __all__ = [
     "Codec",
     "CodecError",
     "Envelope",
+    "Message",
     "MessageGuard",
+    "MessageId",
     "MessageOptions",
     "RESERVED_TYPES",
     "message_mapping",
@@ -58,6 +60,24 @@ class Codec(Protocol):
     def encode(self, data: Any) -> str | bytes:
         """``data`` as one frame (``str`` for a text codec, ``bytes`` for a binary one)."""
         ...
+
+
+MessageId = str | int
+"""A message id: a string or an integer, echoed as given."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message from the client: its type, its id (``None``: no reply asked) and its data.
+
+    A handler or guard gets it through a parameter annotated ``Message``;
+    ``data`` is the validated payload for a mapped type, and the data as
+    decoded for ``on_message``.
+    """
+
+    type: str
+    id: MessageId | None
+    data: Any
 
 
 @dataclass(frozen=True, slots=True)

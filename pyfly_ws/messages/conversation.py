@@ -27,10 +27,12 @@ from ..mapping.messages import (
     RESERVED_TYPES,
     UNDECODABLE_CLOSE,
     CodecError,
+    Message,
+    MessageId,
     MessageOptions,
 )
 from ..session.session import WebSocketSession, attach_messenger
-from .frames import Frames, Message, MessageId, check_message_type
+from .frames import Frames, check_message_type
 from .payloads import PayloadError, to_data
 from .routes import MESSAGE, PAYLOAD, SESSION, Route
 

@@ -1,4 +1,4 @@
-"""The frames of a message-level endpoint: :class:`Message` in, replies, errors, pushes and requests out.
+"""The frames of a message-level endpoint: replies, errors, pushes and requests out.
 
 :class:`Frames` writes every outgoing frame of one endpoint in its wire format
 (codec and envelope field names), prepared once per endpoint.
@@ -6,29 +6,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from ..mapping.messages import RESERVED_TYPES, Codec, Envelope
+from ..mapping.messages import RESERVED_TYPES, Codec, Envelope, MessageId
 
-__all__ = ["Frames", "Message", "MessageId", "check_message_type"]
-
-MessageId = str | int
-"""A message id: a string or an integer, echoed as given."""
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One message from the client: its type, its id (``None``: no reply asked) and its data.
-
-    A handler or guard gets it through a parameter annotated ``Message``;
-    ``data`` is the validated payload for a mapped type, and the data as
-    decoded for ``on_message``.
-    """
-
-    type: str
-    id: MessageId | None
-    data: Any
+__all__ = ["Frames", "check_message_type"]
 
 
 class Frames:

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import ConfigurationError
-from ..mapping.messages import MessageGuard
+from ..mapping.messages import Message, MessageGuard
 from ..session.session import WebSocketSession
-from .frames import Message
 from .payloads import Decoder, payload_decoder, reply_encoder
 
 __all__ = ["HOOKS", "Route", "hook_names", "routes_of"]
