@@ -244,6 +244,7 @@ def _check_plugin_alone(session: nox.Session, wheel: str, where: str) -> None:
     session.run("python", "-m", "venv", f"{where}/venv")
     bin_dir = f"{where}/venv/bin"
     session.run(f"{bin_dir}/python", "-m", "pip", "install", "-q", wheel, "pytest", external=True)
+    session.run(f"{bin_dir}/python", os.path.abspath("tests/support/wheel_messages.py"), external=True)
     project = f"{where}/project"
     os.makedirs(project)
     with open(f"{project}/test_one.py", "w", encoding="utf-8") as test:
