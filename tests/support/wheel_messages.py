@@ -50,10 +50,10 @@ if __name__ == "__main__":
     asyncio.run(main())
     imported = sorted({"pydantic", "msgspec"} & set(sys.modules))
     assert not imported, f"a dataclass-only application imported {imported}"
+    message = ""
     try:
         MessagePackCodec()
     except MissingDependencyError as exc:
-        assert 'pip install "pyfly-ws[msgpack]"' in str(exc), exc
-    else:
-        raise AssertionError("MessagePackCodec() worked without msgspec installed")
+        message = str(exc)
+    assert 'pip install "pyfly-ws[msgpack]"' in message, f"MessagePackCodec() without msgspec: {message!r}"
     print("a message-level endpoint serves with no extra; the MessagePack codec names its extra")
