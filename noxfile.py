@@ -22,6 +22,8 @@ LOWEST = {
     "quart": ["quart==0.20.0"],
 }
 """The lower bounds pyproject.toml declares, installed exactly to prove they work."""
+LOWEST_PAYLOADS = ["pydantic==2.5.0", "msgspec==0.18.6"]
+"""The oldest payload libraries the extras allow, installed in every ``lowest`` session."""
 TRANSPORTS = {
     "inprocess": [],
     "inprocess-trio": ["trio"],
@@ -106,9 +108,15 @@ def adapter(session: nox.Session, adapter: str) -> None:
 @nox.parametrize("adapter", list(ADAPTERS))
 def lowest(session: nox.Session, adapter: str) -> None:
     """One adapter on the oldest framework release pyproject.toml allows."""
-    session.install("-e", ".[test]", *LOWEST[adapter], "anyio==4.4.0")
+    session.install("-e", ".[test]", *LOWEST[adapter], *LOWEST_PAYLOADS, "anyio==4.4.0")
     session.run(
-        "pytest", f"tests/adapters/test_{adapter}.py", "tests/integration", "--adapter", adapter, *session.posargs
+        "pytest",
+        f"tests/adapters/test_{adapter}.py",
+        "tests/integration",
+        "tests/core/messages",
+        "--adapter",
+        adapter,
+        *session.posargs,
     )
 
 
