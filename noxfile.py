@@ -63,8 +63,8 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def core(session: nox.Session) -> None:
-    """The core alone: no web framework installed, the asgi adapter behind uvicorn."""
-    session.install("-e", ".[test]")
+    """The core alone: no web framework installed, the asgi adapter behind uvicorn (and the payload libraries)."""
+    session.install("-e", ".[test,pydantic,msgspec]")
     session.run(
         "python",
         "-c",
