@@ -1,0 +1,1 @@
+"""Message-level controllers: envelopes, codecs, typed payloads and the dispatcher."""
