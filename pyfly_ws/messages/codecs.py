@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..mapping.messages import Codec, CodecError
+from ..mapping.messages import CodecError
 
-__all__ = ["JSON", "Codec", "CodecError", "JSONCodec"]
+__all__ = ["JSON", "JSONCodec"]
 
 
 def _reject_constant(name: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..exceptions import MissingDependencyError
-from .codecs import CodecError
+from ..mapping.messages import CodecError
 
 __all__ = ["MessagePackCodec"]
 

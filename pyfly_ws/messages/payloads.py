@@ -24,7 +24,7 @@ __all__ = ["Decoder", "FieldError", "PayloadError", "payload_decoder", "reply_en
 
 Decoder = Callable[[Any], Any]
 """Takes an envelope's decoded ``data``, returns what the handler receives; raises :class:`PayloadError`."""
-SUPPORTED = "None, bool, int, float, str, bytes, dict, list, list[X], tuple[X, ...], dict[str, X], unions, Literal"
+_SUPPORTED = "None, bool, int, float, str, bytes, dict, list, list[X], tuple[X, ...], dict[str, X], unions, Literal"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -117,6 +117,12 @@ _SIMPLE: dict[Any, Decoder] = {
 _PURE = frozenset({_identity, *_SIMPLE.values()})
 """Checkers that return their input unchanged: a list or dict of them is returned as is, not copied."""
 _SIMPLE[float] = _float
+_EXACT = {check: kind for kind, check in _SIMPLE.items() if kind is not None}
+"""The type whose values each checker returns unchanged: a value of exactly that type needs no call."""
+
+
+class _Never:
+    """The type of no payload value: what a checker's value is compared to when it has no exact type."""
 
 
 def _union(members: list[Decoder], names: list[str]) -> Decoder:
@@ -125,7 +131,11 @@ def _union(members: list[Decoder], names: list[str]) -> Decoder:
         inner = others[0]
         return lambda value: None if value is None else inner(value)
 
+    exact = {_EXACT[member] for member in members if member in _EXACT}
+
     def check(value: Any) -> Any:
+        if type(value) in exact:  # found without trying the members in turn (so 1 stays an int in float | int)
+            return value
         failures = []
         for member in members:
             try:
@@ -152,6 +162,8 @@ def _literal(allowed: tuple[Any, ...]) -> Decoder:
 
 def _array(item: Decoder, tuple_of: bool) -> Decoder:
     """``list[item]``, or ``tuple[item, ...]`` (which takes a list, as JSON arrays are)."""
+    if item is _identity and not tuple_of:
+        return _SIMPLE[list]
     pure, shape, what = item in _PURE, (list, tuple) if tuple_of else list, "tuple" if tuple_of else "list"
 
     def check(value: Any) -> Any:
@@ -176,6 +188,8 @@ def _array(item: Decoder, tuple_of: bool) -> Decoder:
 
 def _mapping(string_keys: bool, item: Decoder) -> Decoder:
     """``dict[str, item]`` (keys checked: MessagePack maps may have others) or ``dict[Any, item]``."""
+    if item is _identity and not string_keys:
+        return _SIMPLE[dict]
     pure = item in _PURE
 
     def check(value: Any) -> Any:
@@ -203,17 +217,21 @@ def _dataclass(cls: type, memo: dict[type, Decoder]) -> Decoder:
     """Required fields, field types and nested dataclasses checked; unknown keys ignored; built by ``cls(**fields)``."""
     if cls in memo:  # a recursive dataclass: the checker being prepared
         return memo[cls]
-    plan: list[tuple[str, Decoder, bool]] = []
+    plan: list[tuple[str, type, Decoder, bool]] = []
     what = f"Input should be a dictionary (a {cls.__qualname__})"
 
     def check(value: Any) -> Any:
         if not isinstance(value, dict):
             raise _error(what, "dict_type")
         fields, errors = {}, []
-        for name, field_check, required in plan:
+        for name, exact, field_check, required in plan:
             if name in value:
+                item = value[name]
+                if type(item) is exact:
+                    fields[name] = item
+                    continue
                 try:
-                    fields[name] = field_check(value[name])
+                    fields[name] = field_check(item)
                 except PayloadError as exc:
                     errors += _within(name, exc)
             elif required:
@@ -230,10 +248,13 @@ def _dataclass(cls: type, memo: dict[type, Decoder]) -> Decoder:
         hints = typing.get_type_hints(cls, include_extras=True)
     except Exception as exc:
         raise _Unsupported(f"the annotations of {cls.__qualname__} cannot be resolved ({exc})") from None
+    if init_only := [name for name, hint in hints.items() if isinstance(hint, dataclasses.InitVar)]:
+        raise _Unsupported(f"field {cls.__qualname__}.{init_only[0]}: InitVar is not supported")
     for field in (field for field in dataclasses.fields(cls) if field.init):
         required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
         try:
-            plan.append((field.name, _checker(hints[field.name], memo), required))
+            field_check = _checker(hints[field.name], memo)
+            plan.append((field.name, _EXACT.get(field_check, _Never), field_check, required))
         except _Unsupported as exc:
             raise _Unsupported(f"field {cls.__qualname__}.{field.name}: {exc}") from None
     return check
@@ -296,7 +317,7 @@ def _msgspec(annotation: type) -> Decoder:
         msgspec.convert({}, type=annotation)
     except msgspec.ValidationError:
         pass
-    except TypeError as exc:
+    except (TypeError, NameError) as exc:
         raise _Unsupported(f"msgspec cannot prepare {annotation.__qualname__} ({exc})") from None
 
     def check(value: Any) -> Any:
@@ -340,7 +361,7 @@ def payload_decoder(annotation: Any, where: str) -> Decoder:
         return _checker(annotation, {})
     except _Unsupported as exc:
         raise ConfigurationError(
-            f"{where}: cannot validate a payload annotated {_name(annotation)}: {exc}. Supported: {SUPPORTED}, "
+            f"{where}: cannot validate a payload annotated {_name(annotation)}: {exc}. Supported: {_SUPPORTED}, "
             "dataclasses of these, pydantic models and msgspec Structs; for anything else use a pydantic model "
             "or a msgspec Struct"
         ) from None
@@ -354,7 +375,11 @@ _CONVERTERS: dict[type, Callable[[Any], Any]] = {}
 
 
 def to_data(value: Any) -> Any:
-    """``value`` as plain data: models and Structs dumped, dataclasses as dicts; containers copied only if changed."""
+    """``value`` as plain data: models and Structs dumped, dataclasses as dicts, enums as their values.
+
+    Containers are copied only where something inside them changes; plain values (bytes included, for
+    MessagePack) and types not named here are left as they are, for the codec to write or refuse.
+    """
     kind = type(value)
     if kind in _PLAIN:
         return value
@@ -369,6 +394,11 @@ def to_data(value: Any) -> Any:
 
 
 def _dict_data(value: dict[Any, Any]) -> dict[Any, Any]:
+    for item in value.values():  # the common case, found fast: nothing to convert
+        if type(item) not in _PLAIN:
+            break
+    else:
+        return value
     for index, (key, item) in enumerate(value.items()):
         if type(item) not in _PLAIN and (converted := to_data(item)) is not item:
             rest = iter(value.items())  # the first change: copy what came before, convert what follows
@@ -381,6 +411,11 @@ def _dict_data(value: dict[Any, Any]) -> dict[Any, Any]:
 
 
 def _sequence_data(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+    for item in value:
+        if type(item) not in _PLAIN:
+            break
+    else:
+        return value
     for index, item in enumerate(value):
         if type(item) not in _PLAIN and (converted := to_data(item)) is not item:
             return [*value[:index], converted, *map(to_data, value[index + 1 :])]
@@ -402,8 +437,9 @@ def _dataclass_data(cls: type) -> Callable[[Any], dict[str, Any]]:
 
 def _converter(kind: type) -> Callable[[Any], Any]:
     library = _library(kind)
-    if library == "pydantic" and not dataclasses.is_dataclass(kind):
-        return lambda value: value.model_dump(mode="json")
+    if library == "pydantic":  # a model or a pydantic dataclass
+        dump = sys.modules["pydantic"].TypeAdapter(kind).dump_python
+        return lambda value: dump(value, mode="json")
     if library == "msgspec":
         return sys.modules["msgspec"].to_builtins  # type: ignore[no-any-return]
     if dataclasses.is_dataclass(kind):
