@@ -23,8 +23,8 @@ from anyio.abc import TaskGroup
 
 from ..mapping.messages import Codec, Envelope
 from ..messages.codecs import JSON
+from ..messages.encoding import to_data
 from ..messages.frames import Frames, check_message_type
-from ..messages.payloads import to_data
 from ..session.wire import at_finish, deliver
 from ..tasks import spawn_system_task
 from .backend import Backend, HubUnavailableError

@@ -32,8 +32,9 @@ from ..mapping.messages import (
     MessageOptions,
 )
 from ..session.session import WebSocketSession, attach_messenger
+from .encoding import to_data
 from .frames import Frames, check_message_type
-from .payloads import PayloadError, to_data
+from .payloads import PayloadError
 from .routes import MESSAGE, PAYLOAD, SESSION, Route
 
 __all__ = ["Bound", "Conversation"]

@@ -1,4 +1,4 @@
-"""Typed payloads: a decoder per handler parameter and an encoder per reply, each prepared once.
+"""Typed payloads: a decoder per handler parameter, prepared once (replies: :mod:`~pyfly_ws.messages.encoding`).
 
 Plain types and standard-library dataclasses are validated here, with the standard library only.
 pydantic models and msgspec Structs go to their own library, never imported here: a class is one
@@ -8,9 +8,7 @@ of theirs only if the application already imported that library to define it.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import inspect
-import itertools
 import re
 import sys
 import types
@@ -20,7 +18,7 @@ from typing import Any
 
 from ..exceptions import ConfigurationError
 
-__all__ = ["Decoder", "FieldError", "PayloadError", "payload_decoder", "reply_encoder", "to_data"]
+__all__ = ["Decoder", "FieldError", "PayloadError", "library_of", "name_of", "payload_decoder"]
 
 Decoder = Callable[[Any], Any]
 """Takes an envelope's decoded ``data``, returns what the handler receives; raises :class:`PayloadError`."""
@@ -64,7 +62,7 @@ def _within(key: Any, exc: PayloadError) -> list[FieldError]:
     return [FieldError((step, *e.location), e.message, e.kind) for e in exc.errors]
 
 
-def _name(annotation: Any) -> str:
+def name_of(annotation: Any) -> str:
     if isinstance(annotation, str | typing.ForwardRef):
         return f"{annotation!r} (a string annotation left unresolved)"
     return annotation.__qualname__ if isinstance(annotation, type) else repr(annotation)
@@ -260,7 +258,7 @@ def _dataclass(cls: type, memo: dict[type, Decoder]) -> Decoder:
     return check
 
 
-def _library(annotation: Any) -> str | None:
+def library_of(annotation: Any) -> str | None:
     """``"pydantic"`` or ``"msgspec"`` for a class of theirs, found without importing either."""
     if not isinstance(annotation, type):
         return None
@@ -336,7 +334,7 @@ def _checker(annotation: Any, memo: dict[type, Decoder]) -> Decoder:
         return _SIMPLE[annotation]
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Union or origin is types.UnionType:
-        return _union([_checker(arg, memo) for arg in args], [_name(arg) for arg in args])
+        return _union([_checker(arg, memo) for arg in args], [name_of(arg) for arg in args])
     if origin is typing.Literal:
         return _literal(args)
     if origin is list and args:
@@ -345,14 +343,14 @@ def _checker(annotation: Any, memo: dict[type, Decoder]) -> Decoder:
         return _array(_checker(args[0], memo), tuple_of=True)
     if origin is dict and args and args[0] in (str, Any):
         return _mapping(args[0] is str, _checker(args[1], memo))
-    library = _library(annotation)
+    library = library_of(annotation)
     if library == "pydantic":
         return _pydantic(annotation)
     if library == "msgspec":
         return _msgspec(annotation)
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         return _dataclass(annotation, memo)
-    raise _Unsupported(f"{_name(annotation)} is not supported")
+    raise _Unsupported(f"{name_of(annotation)} is not supported")
 
 
 def payload_decoder(annotation: Any, where: str) -> Decoder:
@@ -361,113 +359,7 @@ def payload_decoder(annotation: Any, where: str) -> Decoder:
         return _checker(annotation, {})
     except _Unsupported as exc:
         raise ConfigurationError(
-            f"{where}: cannot validate a payload annotated {_name(annotation)}: {exc}. Supported: {_SUPPORTED}, "
+            f"{where}: cannot validate a payload annotated {name_of(annotation)}: {exc}. Supported: {_SUPPORTED}, "
             "dataclasses of these, pydantic models and msgspec Structs; for anything else use a pydantic model "
             "or a msgspec Struct"
         ) from None
-
-
-# Encoding: a handler's return value (or a push's data) as plain data the codec can write.
-
-_PLAIN = frozenset({str, int, float, bool, type(None), bytes})
-_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
-"""The converter of each type met so far, found once per type."""
-
-
-def to_data(value: Any) -> Any:
-    """``value`` as plain data: models and Structs dumped, dataclasses as dicts, enums as their values.
-
-    Containers are copied only where something inside them changes; plain values (bytes included, for
-    MessagePack) and types not named here are left as they are, for the codec to write or refuse.
-    """
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    if kind is dict:
-        return _dict_data(value)
-    if kind is list:
-        return _sequence_data(value)
-    convert = _CONVERTERS.get(kind)
-    if convert is None:
-        convert = _CONVERTERS[kind] = _converter(kind)
-    return convert(value)
-
-
-def _dict_data(value: dict[Any, Any]) -> dict[Any, Any]:
-    for item in value.values():  # the common case, found fast: nothing to convert
-        if type(item) not in _PLAIN:
-            break
-    else:
-        return value
-    for index, (key, item) in enumerate(value.items()):
-        if type(item) not in _PLAIN and (converted := to_data(item)) is not item:
-            rest = iter(value.items())  # the first change: copy what came before, convert what follows
-            out = dict(itertools.islice(rest, index))
-            next(rest)
-            out[key] = converted
-            out.update((k, to_data(v)) for k, v in rest)
-            return out
-    return value
-
-
-def _sequence_data(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
-    for item in value:
-        if type(item) not in _PLAIN:
-            break
-    else:
-        return value
-    for index, item in enumerate(value):
-        if type(item) not in _PLAIN and (converted := to_data(item)) is not item:
-            return [*value[:index], converted, *map(to_data, value[index + 1 :])]
-    return value
-
-
-def _dataclass_data(cls: type) -> Callable[[Any], dict[str, Any]]:
-    names = tuple(field.name for field in dataclasses.fields(cls))
-
-    def convert(value: Any) -> dict[str, Any]:
-        out = {}
-        for name in names:
-            item = getattr(value, name)
-            out[name] = item if type(item) in _PLAIN else to_data(item)
-        return out
-
-    return convert
-
-
-def _converter(kind: type) -> Callable[[Any], Any]:
-    library = _library(kind)
-    if library == "pydantic":  # a model or a pydantic dataclass
-        dump = sys.modules["pydantic"].TypeAdapter(kind).dump_python
-        return lambda value: dump(value, mode="json")
-    if library == "msgspec":
-        return sys.modules["msgspec"].to_builtins  # type: ignore[no-any-return]
-    if dataclasses.is_dataclass(kind):
-        return _dataclass_data(kind)
-    if issubclass(kind, enum.Enum):
-        return lambda value: to_data(value.value)
-    if issubclass(kind, dict):
-        return _dict_data
-    return _sequence_data if issubclass(kind, list | tuple) else _identity
-
-
-def reply_encoder(annotation: Any, where: str) -> Callable[[Any], Any]:
-    """The encoder of a handler's replies, prepared from its return annotation; a value of another type: to_data."""
-    library = _library(annotation)
-    if library == "pydantic":
-        import pydantic
-
-        try:
-            dump = pydantic.TypeAdapter(annotation).dump_python
-        except Exception as exc:
-            raise ConfigurationError(
-                f"{where}: pydantic cannot prepare the reply type {_name(annotation)}: {exc}"
-            ) from None
-        return lambda value: dump(value, mode="json") if isinstance(value, annotation) else to_data(value)
-    if library == "msgspec":
-        to_builtins = sys.modules["msgspec"].to_builtins
-        return lambda value: to_builtins(value) if isinstance(value, annotation) else to_data(value)
-    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
-        convert = _dataclass_data(annotation)
-        return lambda value: convert(value) if type(value) is annotation else to_data(value)
-    return to_data

@@ -17,7 +17,8 @@ from typing import Any
 from ..exceptions import ConfigurationError
 from ..mapping.messages import Message, MessageGuard
 from ..session.session import WebSocketSession
-from .payloads import Decoder, payload_decoder, reply_encoder
+from .encoding import reply_encoder
+from .payloads import Decoder, payload_decoder
 
 __all__ = ["HOOKS", "Route", "hook_names", "routes_of"]
 

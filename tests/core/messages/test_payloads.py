@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyfly_ws.exceptions import ConfigurationError
-from pyfly_ws.messages.payloads import FieldError, PayloadError, payload_decoder, reply_encoder, to_data
+from pyfly_ws.messages.encoding import reply_encoder, to_data
+from pyfly_ws.messages.payloads import FieldError, PayloadError, payload_decoder
 
 WHERE = "ChatGateway.send"
 
@@ -362,7 +363,8 @@ CHECK_IMPORTS = textwrap.dedent(
     """
     import dataclasses, sys
     from pyfly_ws.messages.codecs import JSON
-    from pyfly_ws.messages.payloads import PayloadError, payload_decoder, reply_encoder, to_data
+    from pyfly_ws.messages.encoding import reply_encoder, to_data
+    from pyfly_ws.messages.payloads import PayloadError, payload_decoder
 
     @dataclasses.dataclass
     class Message:
