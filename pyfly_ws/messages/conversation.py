@@ -21,7 +21,7 @@ import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..exceptions import MessageError, RequestError, RequestTimeoutError, SessionClosedError, WebSocketDisconnect
+from ..exceptions import MessageError, SessionClosedError, WebSocketDisconnect
 from ..mapping.messages import (
     PROTOCOL_ERRORS_CLOSE,
     RESERVED_TYPES,
@@ -35,6 +35,7 @@ from ..session.session import WebSocketSession, attach_messenger
 from .encoding import to_data
 from .frames import Frames, check_message_type
 from .payloads import PayloadError
+from .requests import Waiter, answer, ask, fail_all
 from .routes import MESSAGE, PAYLOAD, SESSION, Route
 
 __all__ = ["Bound", "Conversation"]
@@ -97,17 +98,6 @@ class _Undecodable:
         self.reason = reason
 
 
-class _Waiter:
-    """One pending server request."""
-
-    __slots__ = ("event", "value", "error")
-
-    def __init__(self) -> None:
-        self.event = anyio.Event()
-        self.value: Any = None
-        self.error: BaseException | None = None
-
-
 class Conversation:
     """The state of one session of a message-level endpoint; also its messenger (``emit``, ``request``)."""
 
@@ -143,7 +133,7 @@ class Conversation:
         self.decode = frames.codec.decode
         self.errors = 0
         """Consecutive protocol errors."""
-        self.pending: dict[str, _Waiter] = {}
+        self.pending: dict[str, Waiter] = {}
         self.next_id = 0
         self.receiving = False
         self.open = False
@@ -260,13 +250,10 @@ class Conversation:
             raise self.ended
 
     def _fail_pending(self) -> None:
-        if not self.pending:
-            return
-        code = self.session.close_code or 1006
-        for waiter in self.pending.values():
-            if not waiter.event.is_set():
-                waiter.error = SessionClosedError("get a reply to a server request", code, self.session.close_reason)
-                waiter.event.set()
+        if self.pending:
+            session = self.session
+            code, reason = session.close_code or 1006, session.close_reason
+            fail_all(self.pending, lambda: SessionClosedError("get a reply to a server request", code, reason))
 
     # -- one message -----------------------------------------------------------
 
@@ -396,30 +383,7 @@ class Conversation:
             await self.send(frame)
 
     def _answer(self, doc: Any) -> bool:
-        """Resolve the server request that ``doc`` (a client reply or error) answers; whether it did."""
-        if doc.__class__ is not dict:
-            return False
-        kind = doc.get(self._type)
-        if kind != "reply" and kind != "error":
-            return False
-        rid = doc.get(self._id)
-        waiter = self.pending.get(rid) if rid.__class__ is str else None
-        if waiter is None or waiter.event.is_set():
-            return False
-        if kind == "reply":
-            waiter.value = doc.get(self._data)
-        else:
-            envelope = self.frames.envelope
-            code = doc.get(envelope.code)
-            text = doc.get(envelope.message)
-            errors = doc.get(envelope.errors)
-            waiter.error = RequestError(
-                code if isinstance(code, str) and code else "error",
-                text if isinstance(text, str) else "",
-                errors if isinstance(errors, list) else None,
-            )
-        waiter.event.set()
-        return True
+        return answer(self.pending, self.frames.envelope, doc)
 
     # -- the messenger (session.emit, session.request) ---------------------------
 
@@ -433,17 +397,6 @@ class Conversation:
         check_message_type(type)
         self.next_id += 1
         rid = f"s{self.next_id}"
-        waiter = self.pending[rid] = _Waiter()
-        try:
-            if not self.receiving:
-                self._start_reader()  # the loop is inside a handler (or this is on_connect): read the reply beside it
-            await self.send(self.frames.request(type, rid, to_data(data)))
-            with anyio.move_on_after(timeout):
-                await waiter.event.wait()
-        finally:
-            del self.pending[rid]
-        if waiter.error is not None:
-            raise waiter.error
-        if not waiter.event.is_set():
-            raise RequestTimeoutError(f"no reply to {type!r} (id {rid}) within {timeout:g} s")
-        return waiter.value
+        if not self.receiving:
+            self._start_reader()  # the loop is inside a handler (or this is on_connect): read the reply beside it
+        return await ask(self.pending, rid, self.send, self.frames.request(type, rid, to_data(data)), timeout, type)
