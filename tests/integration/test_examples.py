@@ -12,6 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from examples.chat import build as build_chat
+from examples.confirm import build as build_confirm
 from pyfly_ws import create_app
 from pyfly_ws_conformance.stalled import not_reading
 from tests.support.server import serve
@@ -196,3 +197,63 @@ async def test_chat_broadcast_survives_slow_and_dead_clients(chat: str) -> None:
                     tg.start_soon(expect_receipts, ann)
                     for i in range(count):
                         await ann.send(say(f"{i} {payload}", f"c{i}"))
+
+
+@pytest.fixture
+def orders(adapter_name: str) -> Iterator[str]:
+    with serve(build_confirm(adapter_name, confirm_within=0.5)) as url:
+        yield url + "/ws/orders"
+
+
+def place(mid: str, item: str, quantity: int = 1) -> str:
+    return json.dumps({"type": "order.place", "id": mid, "data": {"item": item, "quantity": quantity}})
+
+
+async def test_confirm_an_order_confirmed_then_declined(orders: str) -> None:
+    async with connect(orders) as ws:
+        await ws.send(place("c1", "tea", 2))
+        ask = await recv_json(ws)
+        assert ask == {"type": "order.confirm", "id": "s1", "data": {"item": "tea", "quantity": 2, "total": 700}}
+        await ws.send(json.dumps({"type": "reply", "id": "s1", "data": None}))
+        placed = {"order": 1, "status": "placed", "total": 700, "reason": None}
+        assert await recv_json(ws) == {"type": "reply", "id": "c1", "data": placed}
+
+        await ws.send(place("c2", "cake"))
+        ask = await recv_json(ws)
+        assert isinstance(ask, dict) and (ask["type"], ask["id"]) == ("order.confirm", "s2")
+        await ws.send(json.dumps({"type": "error", "id": "s2", "code": "declined", "message": "too dear"}))
+        declined = {"order": None, "status": "declined", "total": 500, "reason": "too dear"}
+        assert await recv_json(ws) == {"type": "reply", "id": "c2", "data": declined}
+
+        await ws.send(place("c3", "coffee"))
+        ask = await recv_json(ws)
+        await ws.send(json.dumps({"type": "reply", "id": "s3"}))
+        placed = {"order": 2, "status": "placed", "total": 420, "reason": None}
+        assert await recv_json(ws) == {"type": "reply", "id": "c3", "data": placed}  # numbers only placed orders
+
+
+async def test_confirm_an_order_left_unanswered_times_out_and_the_session_goes_on(orders: str) -> None:
+    async with connect(orders) as ws:
+        await ws.send(place("c1", "tea"))
+        ask = await recv_json(ws)
+        assert isinstance(ask, dict) and ask["type"] == "order.confirm"
+        started = anyio.current_time()
+        error = await recv_json(ws, within=5)
+        waited = anyio.current_time() - started
+        assert error == {
+            "type": "error",
+            "id": "c1",
+            "code": "not_confirmed",
+            "message": "the order was not confirmed within 0.5 s",
+        }
+        assert 0.3 < waited < 4, waited
+        await ws.send(json.dumps({"type": "reply", "id": ask["id"]}))  # too late: ignored
+        await ws.send(place("c2", "beer"))
+        error = await recv_json(ws)
+        assert isinstance(error, dict) and (error["id"], error["code"]) == ("c2", "invalid_payload")
+        await ws.send(place("c3", "cake", 3))
+        ask = await recv_json(ws)
+        assert isinstance(ask, dict) and ask["data"] == {"item": "cake", "quantity": 3, "total": 1500}
+        await ws.send(json.dumps({"type": "reply", "id": ask["id"]}))
+        placed = {"order": 1, "status": "placed", "total": 1500, "reason": None}
+        assert await recv_json(ws) == {"type": "reply", "id": "c3", "data": placed}
