@@ -1,4 +1,4 @@
-"""Chat rooms in the browser, on a hub: one process in memory, or several sharing Redis.
+"""Chat rooms in the browser, as a message-level controller on a hub: one process in memory, or several sharing Redis.
 
     pyfly-ws run examples.chat                 # then open http://127.0.0.1:8000/ in two tabs
 
@@ -7,17 +7,33 @@ Several processes (any adapter, any server), all in the same rooms:
     python -m examples.chat --redis redis://127.0.0.1:6379/0 --port 8001
     python -m examples.chat --redis redis://127.0.0.1:6379/0 --port 8002
 
-The page (``examples/chat.html``) speaks JSON over ``/ws/chat/{room}?name=NAME``:
-it sends ``{"type": "say", "text": ...}`` and ``{"type": "here"}``, and receives
-``message``, ``join``, ``here`` and ``leave`` events. A member too slow to keep
-up is closed with 1013; everyone else keeps receiving.
+The page (``examples/chat.html``) connects to ``/ws/chat/{room}?name=NAME`` and speaks
+the message envelope (JSON text frames):
+
+==========================  =================================================================
+the client sends            ``{"type": "chat.send", "id": "c1", "data": {"text": "hi"}}``
+it is answered              ``{"type": "reply", "id": "c1", "data": {"id": "…", "at": "…"}}``: the
+                            "sent" receipt; a blank text, or one over 2,000 characters, is
+                            answered ``{"type": "error", "id": "c1", "code": "invalid_payload", …}``
+the others in the room get  ``{"type": "chat.message", "data": {"id", "name", "text", "at"}}``
+on connecting               ``chat.welcome`` ``{"name", "room", "members"}`` to the newcomer,
+                            ``room.joined`` ``{"name", "members"}`` to the others
+``{"type": "chat.here"}``   the room gets ``room.here`` ``{"name"}`` (how a newcomer learns who is here)
+on leaving                  ``room.left`` ``{"name", "members"}``
+==========================  =================================================================
+
+A member too slow to keep up is closed with 1013; everyone else keeps receiving.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +42,7 @@ from pyfly_ws import (
     Limits,
     WebSocketSession,
     create_app,
+    message_mapping,
     registry_of,
     request_mapping,
     rest_controller,
@@ -37,38 +54,106 @@ from pyfly_ws.hub import Hub, HubUnavailableError
 REDIS_ENV = "PYFLY_WS_CHAT_REDIS"
 """Set to a ``redis://`` URL to share the rooms with other processes (``--redis`` sets it)."""
 PAGE = Path(__file__).with_name("chat.html").read_bytes()
+MAX_TEXT = 2000
+"""The longest message, in characters."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSend:
+    """The data of ``chat.send``: something to say, not blank, at most :data:`MAX_TEXT` characters."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValueError("the text is blank")
+        if len(self.text) > MAX_TEXT:
+            raise ValueError(f"the text is longer than {MAX_TEXT} characters")
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The reply to ``chat.send``: the message's id and when the server sent it to the room."""
+
+    id: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """The push ``chat.message``: what a member said."""
+
+    id: str
+    name: str
+    text: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """The push ``chat.welcome``, to a newcomer: who it is, where, and how many are in the room with it."""
+
+    name: str
+    room: str
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """The pushes ``room.joined`` and ``room.left``: who came or went, and how many are in the room now."""
+
+    name: str
+    members: int
+
+
+def member_name(session: WebSocketSession) -> str:
+    """The ``name`` query parameter, trimmed to 40 characters; ``anonymous`` when blank."""
+    return (session.query_params.get("name") or "").strip()[:40] or "anonymous"
 
 
 @rest_controller
-@request_mapping("/ws/chat")
+@request_mapping("/ws")
+@websocket_mapping("/chat/{room}", limits=Limits(max_message_size=16 * 1024, send_queue=256, overflow="close"))
 class ChatController:
     """Every member of a room gets what anyone in it says, on whatever process they are connected to."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        self.node = uuid.uuid4().hex[:8]  # message ids stay unique across the processes sharing the rooms
+        self.serial = itertools.count(1)
 
-    @websocket_mapping("/{room}", limits=Limits(max_message_size=16 * 1024, send_queue=256, overflow="close"))
-    async def chat(self, session: WebSocketSession) -> None:
-        name = (session.query_params.get("name") or "anonymous").strip()[:40] or "anonymous"
-        room: str = session.path_params["room"]
+    async def on_connect(self, session: WebSocketSession) -> None:
+        name, room = member_name(session), session.path_params["room"]
+        session.state["name"] = name
         await session.accept()
         await self.hub.join(session, room)
-        try:
-            await self._tell(room, {"type": "join", "name": name, "count": await self.hub.count(room)})
-            async for message in session.iter_json():
-                kind = message.get("type") if isinstance(message, dict) else None
-                if kind == "say" and isinstance(message.get("text"), str):
-                    await self._tell(room, {"type": "message", "name": name, "text": message["text"][:2000]})
-                elif kind == "here":
-                    await self._tell(room, {"type": "here", "name": name})
-        finally:
-            await self.hub.leave(session, room)
-            await self._tell(room, {"type": "leave", "name": name, "count": await self.hub.count(room)})
+        members = await self.hub.count(room)
+        await session.emit("chat.welcome", Welcome(name, room, members))
+        await self._tell(room, "room.joined", Presence(name, members), exclude=session)
 
-    async def _tell(self, room: str, event: dict[str, Any]) -> None:
+    @message_mapping("chat.send")
+    async def send(self, session: WebSocketSession, data: ChatSend) -> Receipt:
+        message = ChatMessage(f"{self.node}-{next(self.serial)}", session.state["name"], data.text, _now())
+        await self._tell(session.path_params["room"], "chat.message", message, exclude=session)
+        return Receipt(message.id, message.at)
+
+    @message_mapping("chat.here")
+    async def here(self, session: WebSocketSession) -> None:
+        await self._tell(session.path_params["room"], "room.here", {"name": session.state["name"]}, exclude=session)
+
+    async def on_disconnect(self, session: WebSocketSession) -> None:
+        room = session.path_params["room"]
+        await self.hub.leave(session, room)  # the hub also lets a session go by itself when it ends
+        await self._tell(room, "room.left", Presence(session.state["name"], await self.hub.count(room)))
+
+    async def _tell(self, room: str, type: str, data: Any, *, exclude: WebSocketSession | None = None) -> None:
         # Redis down: the members on this process got it already, and the hub logged the outage once.
         with contextlib.suppress(HubUnavailableError):
-            await self.hub.publish_json(room, event)
+            await self.hub.publish_message(room, type, data, exclude=exclude)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def with_page(app: ASGIApp) -> ASGIApp:

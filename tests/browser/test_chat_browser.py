@@ -1,5 +1,9 @@
 """Two Chromium tabs on two chat server processes sharing Redis: a message typed in one appears in the other.
 
+The page speaks the message envelope: each tab sees the other's messages (``chat.message``
+pushes), its own marked "sent" when the reply to its ``chat.send`` arrives, an error frame for
+a blank message, and the room's events (``room.joined``, ``room.here``, ``room.left``).
+
 Needs Debian's ``chromium`` (``apt-get install chromium``; ``.ci/run`` installs it) and the
 ``playwright`` package; Playwright's own browser download is not used. A missing browser
 fails the test with the command to run, it never skips. The screenshot of both tabs is
@@ -79,13 +83,15 @@ def test_a_message_typed_in_one_tab_appears_in_the_other(two_chats: tuple[str, s
         try:
             ann = browser.new_page()
             ann.goto(f"{first}/?name=ann&room=lobby")
-            expect(ann.locator("#status")).to_have_text("in lobby as ann", timeout=TIMEOUT_MS)
+            expect(ann.locator("#status")).to_have_text("in lobby as ann", timeout=TIMEOUT_MS)  # chat.welcome
             bob = browser.new_page()
             bob.goto(f"{second}/?name=bob&room=lobby")
             expect(bob.locator("#status")).to_have_text("in lobby as bob", timeout=TIMEOUT_MS)
-            # Each learns of the other across the two processes: join on one side, "here" from the other.
+            # The room's events cross the two processes: room.joined to ann, room.here back to bob.
+            expect(ann.locator("#messages li.system").last).to_have_text("bob joined", timeout=TIMEOUT_MS)
             expect(ann.locator("#people li")).to_have_text(["ann", "bob"], timeout=TIMEOUT_MS)
             expect(bob.locator("#people li")).to_have_text(["ann", "bob"], timeout=TIMEOUT_MS)
+            expect(ann.locator("#count")).to_have_text("2", timeout=TIMEOUT_MS)
             expect(bob.locator("#count")).to_have_text("2", timeout=TIMEOUT_MS)
 
             ann.locator("#text").fill("hello from the first process")
@@ -93,10 +99,26 @@ def test_a_message_typed_in_one_tab_appears_in_the_other(two_chats: tuple[str, s
             expect(bob.locator("#messages li").last).to_have_text(
                 "ann: hello from the first process", timeout=TIMEOUT_MS
             )
+            mine = ann.locator("#messages li.mine").last
+            expect(mine.locator(".receipt")).to_have_text("sent", timeout=TIMEOUT_MS)  # the reply to chat.send
+            expect(mine).to_contain_text("ann: hello from the first process")
             bob.locator("#text").fill("and back from the second")
             bob.locator("#say button").click()
             expect(ann.locator("#messages li").last).to_have_text("bob: and back from the second", timeout=TIMEOUT_MS)
+            expect(bob.locator("#messages li.mine .receipt").last).to_have_text("sent", timeout=TIMEOUT_MS)
+
+            ann.locator("#text").fill("   ")  # blank: refused by the payload's validation, with an error frame
+            ann.locator("#text").press("Enter")
+            expect(ann.locator("#messages li.error").last).to_have_text(
+                "error invalid_payload: the text is blank", timeout=TIMEOUT_MS
+            )
+            expect(ann.locator("#messages li.mine .receipt").last).to_have_text("not sent", timeout=TIMEOUT_MS)
+            expect(bob.locator("#messages li")).to_have_count(2)  # ann's line and its own: nothing of the blank one
             _screenshot_side_by_side(browser, [ann, bob], ARTIFACTS / "chat-two-tabs.png")
+
+            bob.close()
+            expect(ann.locator("#messages li.system").last).to_have_text("bob left", timeout=TIMEOUT_MS)
+            expect(ann.locator("#people li")).to_have_text(["ann"], timeout=TIMEOUT_MS)
         finally:
             browser.close()
 

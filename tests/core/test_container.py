@@ -101,5 +101,5 @@ def test_scan_registers_stereotyped_classes_only() -> None:
     container = Container()
     found = container.scan("examples")
     names = {cls.__name__ for cls in found}
-    assert {"EchoController", "FeedController", "ChatController", "RoomsController"} == names
+    assert {"EchoController", "FeedController", "ChatController", "RoomsController", "OrdersController"} == names
     assert set(container.controllers()) == set(found)

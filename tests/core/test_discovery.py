@@ -129,7 +129,7 @@ def test_sources_in_every_form(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_examples_package_scans() -> None:
     paths = {e.path for e in discover("examples", check=False)}
-    assert {"/ws/echo", "/ws/feed", "/ws/chat/{room}", "/ws/rooms/{room_id}"} <= paths
+    assert {"/ws/echo", "/ws/feed", "/ws/chat/{room}", "/ws/rooms/{room_id}", "/ws/orders"} <= paths
     with pytest.raises(
         ResolutionError, match=r"controller examples\.chat\.ChatController: .*parameter 'hub' needs Hub"
     ):

@@ -12,6 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from examples.chat import build as build_chat
+from examples.confirm import build as build_confirm
 from pyfly_ws import create_app
 from pyfly_ws_conformance.stalled import not_reading
 from tests.support.server import serve
@@ -86,8 +87,13 @@ def chat(adapter_name: str) -> Iterator[str]:
         yield url
 
 
-def event(kind: str, name: str, **extra: object) -> dict[str, object]:
-    return {"type": kind, "name": name, **extra}
+def push(kind: str, **data: object) -> dict[str, object]:
+    return {"type": kind, "data": data}
+
+
+def say(text: str, mid: str | None = None) -> str:
+    frame: dict[str, object] = {"type": "chat.send", "data": {"text": text}}
+    return json.dumps(frame if mid is None else {**frame, "id": mid})
 
 
 async def test_chat_serves_its_page(chat: str) -> None:
@@ -96,31 +102,67 @@ async def test_chat_serves_its_page(chat: str) -> None:
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert "<title>pyfly-ws chat</title>" in page.text and "/ws/chat/" in page.text
+    assert '"chat.send"' in page.text  # the page speaks the message envelope
 
 
 async def test_chat_rooms_join_say_and_leave(chat: str) -> None:
     async with connect(chat + "/ws/chat/a?name=ann") as ann, connect(chat + "/ws/chat/b?name=cid") as cid:
-        assert await recv_json(ann) == event("join", "ann", count=1)
-        assert await recv_json(cid) == event("join", "cid", count=1)
+        assert await recv_json(ann) == push("chat.welcome", name="ann", room="a", members=1)
+        assert await recv_json(cid) == push("chat.welcome", name="cid", room="b", members=1)
         async with connect(chat + "/ws/chat/a?name=bob") as bob:
-            for ws in (ann, bob):
-                assert await recv_json(ws) == event("join", "bob", count=2)
-            await ann.send(json.dumps({"type": "here"}))
-            await ann.send(json.dumps({"type": "say", "text": "hello"}))
-            for ws in (ann, bob):
-                assert await recv_json(ws) == event("here", "ann")
-                assert await recv_json(ws) == event("message", "ann", text="hello")
-        assert await recv_json(ann) == event("leave", "bob", count=1)
-        await ann.send(json.dumps({"type": "say", "text": "anyone?"}))
-        assert await recv_json(ann) == event("message", "ann", text="anyone?")
+            assert await recv_json(bob) == push("chat.welcome", name="bob", room="a", members=2)
+            assert await recv_json(ann) == push("room.joined", name="bob", members=2)
+            await ann.send(json.dumps({"type": "chat.here"}))  # no id: no reply
+            await ann.send(say("hello", "c1"))
+            assert await recv_json(bob) == push("room.here", name="ann")
+            receipt = await recv_json(ann)  # the sender gets the receipt, not its own message
+            message = await recv_json(bob)
+            assert isinstance(receipt, dict) and isinstance(message, dict)
+            assert receipt["type"] == "reply" and receipt["id"] == "c1"
+            assert message == push("chat.message", name="ann", text="hello", **receipt["data"])
+            assert isinstance(receipt["data"]["id"], str) and receipt["data"]["at"].endswith("+00:00")
+        left = await recv_json(ann)
+        assert isinstance(left, dict) and left["type"] == "room.left" and left["data"]["name"] == "bob"
+        await ann.send(say("anyone?"))  # no id: published, and no reply
+        await ann.send(say("  ", "c2"))
+        error = await recv_json(ann)
+        assert error == {
+            "type": "error",
+            "id": "c2",
+            "code": "invalid_payload",
+            "message": "invalid data for 'chat.send'",
+            "errors": [{"location": [], "message": "the text is blank", "kind": "value_error"}],
+        }
+        await ann.send(say("x" * 2001, "c3"))
+        error = await recv_json(ann)
+        assert isinstance(error, dict) and (error["id"], error["code"]) == ("c3", "invalid_payload")
+        await ann.send(json.dumps({"type": "chat.send", "id": "c4", "data": {}}))
+        error = await recv_json(ann)
+        assert isinstance(error, dict) and error["errors"] == [
+            {"location": ["text"], "message": "Field required", "kind": "missing"}
+        ]
         with pytest.raises(TimeoutError):
             await recv_json(cid, within=0.3)  # room b heard none of it
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="finish() lets the session go before on_disconnect: Hub.leave() returns at once, and the "
+    "backend's count drops in a background task, after room.left has read it",
+)
+async def test_chat_room_left_counts_the_members_still_there(chat: str) -> None:
+    async with connect(chat + "/ws/chat/a?name=ann") as ann:
+        await recv_json(ann)  # welcome
+        async with connect(chat + "/ws/chat/a?name=bob") as bob:
+            await recv_json(bob)  # welcome
+            assert await recv_json(ann) == push("room.joined", name="bob", members=2)
+        assert await recv_json(ann) == push("room.left", name="bob", members=1)
+
+
 async def test_chat_broadcast_survives_slow_and_dead_clients(chat: str) -> None:
     # "slow" never reads after joining; "dead" vanishes without a close frame.
-    # Neither may stall or break delivery to ann and bob.
-    count, size = 200, 1500  # the chat keeps 2,000 characters of a message
+    # Neither may stall or break delivery to bob, nor ann's receipts.
+    count, size = 200, 1500  # the chat takes up to 2,000 characters in a message
     async with (
         connect(chat + "/ws/chat/r?name=ann", max_size=None) as ann,
         connect(chat + "/ws/chat/r?name=bob", max_size=None) as bob,
@@ -128,22 +170,90 @@ async def test_chat_broadcast_survives_slow_and_dead_clients(chat: str) -> None:
         dead = await connect(chat + "/ws/chat/r?name=dead")
         async with not_reading(chat + "/ws/chat/r?name=slow"):
             for ws in (ann, bob, dead):
-                while (await recv_json(ws)) != event("join", "slow", count=4):
+                while (await recv_json(ws)) != push("room.joined", name="slow", members=4):
                     pass
             dead.transport.abort()  # gone without a close frame
             payload = "x" * size
             with anyio.fail_after(60):
                 async with anyio.create_task_group() as tg:
 
-                    async def expect_all(ws: ClientConnection) -> None:
+                    async def expect_messages(ws: ClientConnection) -> None:
                         i = 0
                         while i < count:
                             got = await recv_json(ws)
-                            if isinstance(got, dict) and got.get("type") == "message":
-                                assert got == event("message", "ann", text=f"{i} {payload}")
+                            if isinstance(got, dict) and got["type"] == "chat.message":
+                                assert (got["data"]["name"], got["data"]["text"]) == ("ann", f"{i} {payload}")
                                 i += 1
 
-                    tg.start_soon(expect_all, ann)
-                    tg.start_soon(expect_all, bob)
+                    async def expect_receipts(ws: ClientConnection) -> None:
+                        i = 0
+                        while i < count:
+                            got = await recv_json(ws)
+                            if isinstance(got, dict) and got["type"] == "reply":
+                                assert got["id"] == f"c{i}"
+                                i += 1
+
+                    tg.start_soon(expect_messages, bob)
+                    tg.start_soon(expect_receipts, ann)
                     for i in range(count):
-                        await ann.send(json.dumps({"type": "say", "text": f"{i} {payload}"}))
+                        await ann.send(say(f"{i} {payload}", f"c{i}"))
+
+
+@pytest.fixture
+def orders(adapter_name: str) -> Iterator[str]:
+    with serve(build_confirm(adapter_name, confirm_within=0.5)) as url:
+        yield url + "/ws/orders"
+
+
+def place(mid: str, item: str, quantity: int = 1) -> str:
+    return json.dumps({"type": "order.place", "id": mid, "data": {"item": item, "quantity": quantity}})
+
+
+async def test_confirm_an_order_confirmed_then_declined(orders: str) -> None:
+    async with connect(orders) as ws:
+        await ws.send(place("c1", "tea", 2))
+        ask = await recv_json(ws)
+        assert ask == {"type": "order.confirm", "id": "s1", "data": {"item": "tea", "quantity": 2, "total": 700}}
+        await ws.send(json.dumps({"type": "reply", "id": "s1", "data": None}))
+        placed = {"order": 1, "status": "placed", "total": 700, "reason": None}
+        assert await recv_json(ws) == {"type": "reply", "id": "c1", "data": placed}
+
+        await ws.send(place("c2", "cake"))
+        ask = await recv_json(ws)
+        assert isinstance(ask, dict) and (ask["type"], ask["id"]) == ("order.confirm", "s2")
+        await ws.send(json.dumps({"type": "error", "id": "s2", "code": "declined", "message": "too dear"}))
+        declined = {"order": None, "status": "declined", "total": 500, "reason": "too dear"}
+        assert await recv_json(ws) == {"type": "reply", "id": "c2", "data": declined}
+
+        await ws.send(place("c3", "coffee"))
+        ask = await recv_json(ws)
+        await ws.send(json.dumps({"type": "reply", "id": "s3"}))
+        placed = {"order": 2, "status": "placed", "total": 420, "reason": None}
+        assert await recv_json(ws) == {"type": "reply", "id": "c3", "data": placed}  # numbers only placed orders
+
+
+async def test_confirm_an_order_left_unanswered_times_out_and_the_session_goes_on(orders: str) -> None:
+    async with connect(orders) as ws:
+        await ws.send(place("c1", "tea"))
+        ask = await recv_json(ws)
+        assert isinstance(ask, dict) and ask["type"] == "order.confirm"
+        started = anyio.current_time()
+        error = await recv_json(ws, within=5)
+        waited = anyio.current_time() - started
+        assert error == {
+            "type": "error",
+            "id": "c1",
+            "code": "not_confirmed",
+            "message": "the order was not confirmed within 0.5 s",
+        }
+        assert 0.3 < waited < 4, waited
+        await ws.send(json.dumps({"type": "reply", "id": ask["id"]}))  # too late: ignored
+        await ws.send(place("c2", "beer"))
+        error = await recv_json(ws)
+        assert isinstance(error, dict) and (error["id"], error["code"]) == ("c2", "invalid_payload")
+        await ws.send(place("c3", "cake", 3))
+        ask = await recv_json(ws)
+        assert isinstance(ask, dict) and ask["data"] == {"item": "cake", "quantity": 3, "total": 1500}
+        await ws.send(json.dumps({"type": "reply", "id": ask["id"]}))
+        placed = {"order": 1, "status": "placed", "total": 1500, "reason": None}
+        assert await recv_json(ws) == {"type": "reply", "id": "c3", "data": placed}
