@@ -60,6 +60,9 @@ class Hub:
         self._rooms: dict[str, set[WebSocketSession]] = {}
         self._joined: weakref.WeakKeyDictionary[WebSocketSession, set[str]] = weakref.WeakKeyDictionary()
         self._tasks: TaskGroup | None = None
+        self._departing: weakref.WeakKeyDictionary[WebSocketSession, dict[str, anyio.Event]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._stopping: anyio.Event | None = None
         self._stopped: anyio.Event | None = None
 
@@ -159,6 +162,10 @@ class Hub:
         """Remove ``session`` from ``room``; nothing happens if it is not a member."""
         if self._forget(session, room):
             await self._left(room)
+            return
+        departing = self._departing.get(session)
+        if departing is not None and room in departing:
+            await departing[room].wait()  # let go when the session ended: wait until the backend knows
 
     def rooms_of(self, session: WebSocketSession) -> frozenset[str]:
         """The rooms ``session`` is in."""
@@ -270,13 +277,16 @@ class Hub:
         """Leave every room now; the backend learns it in the background."""
         for room in list(self._joined.get(session, ())):
             if self._forget(session, room) and self._tasks is not None:
-                self._tasks.start_soon(self._left_quietly, room)
+                done = self._departing.setdefault(session, {})[room] = anyio.Event()
+                self._tasks.start_soon(self._left_quietly, room, done)
 
-    async def _left_quietly(self, room: str) -> None:
+    async def _left_quietly(self, room: str, done: anyio.Event) -> None:
         try:
             await self._left(room)
         except Exception:
             logger.debug("could not tell the backend that a member left %r", room, exc_info=True)
+        finally:
+            done.set()
 
 
 def _check_room(room: object) -> None:

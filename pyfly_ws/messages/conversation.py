@@ -179,6 +179,8 @@ class Conversation:
                 self.open = False
                 self._fail_pending()
                 group.cancel_scope.cancel()  # the reader, if any, waits on the client
+        if self.inbox is not None:
+            self.inbox.close()
         if ending is not None:
             raise ending
 

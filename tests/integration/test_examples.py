@@ -145,11 +145,6 @@ async def test_chat_rooms_join_say_and_leave(chat: str) -> None:
             await recv_json(cid, within=0.3)  # room b heard none of it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finish() lets the session go before on_disconnect: Hub.leave() returns at once, and the "
-    "backend's count drops in a background task, after room.left has read it",
-)
 async def test_chat_room_left_counts_the_members_still_there(chat: str) -> None:
     async with connect(chat + "/ws/chat/a?name=ann") as ann:
         await recv_json(ann)  # welcome
