@@ -11,7 +11,6 @@ client's reply is read at once). Received messages then wait in a queue of
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -389,8 +388,11 @@ class Conversation:
         await self._send(self.frames.error(mid, code, message, errors))
 
     async def _send(self, frame: str | bytes) -> None:
-        with contextlib.suppress(WebSocketDisconnect):  # the client left: the loop sees it and ends the session
+        # try/except rather than contextlib.suppress: no object and no calls per message (bench.opcodes: 24 fewer)
+        try:  # noqa: SIM105
             await self.send(frame)
+        except WebSocketDisconnect:
+            pass  # the client left: the loop sees it and ends the session
 
     def _answer(self, doc: Any) -> bool:
         """Resolve the server request that ``doc`` (a client reply or error) answers; whether it did."""
