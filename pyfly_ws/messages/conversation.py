@@ -71,7 +71,8 @@ class Bound:
     ) -> None:
         self.instance = instance
         self.routes = {
-            kind: (route, getattr(instance, route.method), _caller(route.layout)) for kind, route in routes.items()
+            kind: (route, getattr(instance, route.method), _caller(route.layout), route.wants_message)
+            for kind, route in routes.items()
         }
         self.on_connect: Callable[..., Any] | None = instance.on_connect if "on_connect" in hooks else None
         self.on_message: Callable[..., Any] | None = instance.on_message if "on_message" in hooks else None
@@ -285,7 +286,7 @@ class Conversation:
         if entry is None:
             await self._unmapped(kind, mid, doc)
             return
-        route, method, call = entry
+        route, method, call, wants_message = entry
         payload = None
         if route.decode is not None:
             try:
@@ -294,7 +295,7 @@ class Conversation:
                 errors = [error.to_data() for error in exc.errors]
                 await self._protocol_error(mid, "invalid_payload", f"invalid data for {kind!r}", errors)
                 return
-        message = Message(kind, mid, payload) if route.wants_message else None
+        message = Message(kind, mid, payload) if wants_message else None
         try:
             if route.guards and not await self._admitted(route, message):
                 return
