@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import json.encoder
+import json.scanner
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ..mapping.messages import Codec, CodecError
 
 __all__ = ["JSON", "Codec", "CodecError", "JSONCodec"]
+
+
+_space = cast("Callable[[str, int], re.Match[str]]", re.compile(r"[ \t\n\r]*").match)
+"""What ``JSONDecoder.decode`` skips before and after the document (``json.decoder.WHITESPACE``); it always
+matches, if only the empty string."""
 
 
 def _reject_constant(name: str) -> Any:
@@ -51,12 +58,22 @@ class JSONCodec:
     name = "json"
 
     def __init__(self) -> None:
-        self._decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+        decoder = json.JSONDecoder(parse_constant=_reject_constant)
+        self._scan = json.scanner.make_scanner(decoder)  # type: ignore[arg-type]  # as JSONDecoder.__init__ does
         self.encode = _compact_encoder()
 
     def decode(self, frame: str | bytes) -> Any:
+        # JSONDecoder.decode and its raw_decode, written out: two calls fewer per frame (bench.opcodes).
         try:
-            return self._decode(frame if isinstance(frame, str) else frame.decode())
+            text = frame if isinstance(frame, str) else frame.decode()
+            try:
+                data, end = self._scan(text, _space(text, 0).end())
+            except StopIteration as stop:
+                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+            end = _space(text, end).end()
+            if end != len(text):
+                raise json.JSONDecodeError("Extra data", text, end)
+            return data
         except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise CodecError(f"invalid JSON: {exc}") from None
 
