@@ -115,6 +115,7 @@ class Conversation:
         "routes",
         "send",
         "decode",
+        "encode",
         "errors",
         "pending",
         "next_id",
@@ -138,6 +139,7 @@ class Conversation:
         self.routes = bound.routes
         self.send: Callable[[Any], Awaitable[None]] = session.send_bytes if frames.binary else session.send_text
         self.decode = frames.codec.decode
+        self.encode = frames.encode
         self.errors = 0
         """Consecutive protocol errors."""
         self.pending: dict[str, _Waiter] = {}
@@ -302,13 +304,17 @@ class Conversation:
             result = call(method, self.session, message, payload)
             if route.is_async:
                 result = await result
-            frame = self.frames.reply(mid, route.encode(result)) if mid is not None else None
+            if mid is not None:  # Frames.reply, written out
+                frame = self.encode({self._type: "reply", self._id: mid, self._data: route.encode(result)})
         except Exception as exc:
             await self._failed(exc, route.where, kind, mid)
             return
         self.errors = 0
-        if frame is not None:
-            await self._send(frame)
+        if mid is not None:  # _send, written out: the reply is most messages' only frame out
+            try:  # noqa: SIM105
+                await self.send(frame)
+            except WebSocketDisconnect:
+                pass
 
     async def _admitted(self, route: Route, message: Message | None) -> bool:
         for guard in route.guards:
