@@ -187,7 +187,8 @@ class Conversation:
             finally:
                 self.open = False
                 self._fail_pending()
-                group.cancel_scope.cancel()  # the reader, if any, waits on the client
+                if self.inbox is not None:  # the reader (and workers) run: the reader waits on the client
+                    group.cancel_scope.cancel()  # (costly on anyio 4.16: it formats the current task's repr)
         if ending is not None:
             raise ending
 
