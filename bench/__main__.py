@@ -1,8 +1,10 @@
-"""Run the benchmarks: ``python -m bench [--smoke] [--servers ...] [--adapters ...] [--out DIR]``.
+"""Run the benchmarks: ``python -m bench [--smoke] [--servers ...] [--adapters ...] [--typed-only] [--out DIR]``.
 
 Each figure is measured for every adapter's pyfly-ws endpoint, its framework's hand-written
 endpoint and a raw ASGI app, behind each server, interleaved, with the load from a separate
-process. The medians, the ratios and the budget go to ``DIR/results.{md,json,png}``.
+process. The typed echo (message-level controllers against the same parsing, dispatch and
+validation written by hand) is measured on uvicorn-sansio. The medians, the ratios and the
+budget go to ``DIR/results.{md,json,png}``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ SMOKE = Plan(
     idle_count=50,
     broadcast_sessions=50,
     broadcast_rounds=2,
+    typed_clients=(10,),
 )
 """A few seconds per adapter: proves every part still runs, measures nothing worth quoting."""
 
@@ -44,6 +47,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--window", type=float, help=f"seconds each window measures (default {Plan.window})")
     parser.add_argument("--no-redis", action="store_true", help="skip the broadcast over Redis")
+    typed = parser.add_mutually_exclusive_group()
+    typed.add_argument(
+        "--typed-only",
+        action="store_true",
+        help="measure the typed echo alone, on the servers given (default: uvicorn-sansio)",
+    )
+    typed.add_argument("--no-typed", action="store_true", help="skip the typed echo")
     parser.add_argument("--out", type=Path, default=Path(".bench"), help="where the results go (default .bench)")
     parser.add_argument(
         "--render",
@@ -68,6 +78,11 @@ def main(argv: list[str] | None = None) -> None:
         "redis": False if args.no_redis else None,
     }
     plan = replace(plan, **{k: v for k, v in changes.items() if v is not None})
+    if args.typed_only:
+        servers = tuple(args.servers) if args.servers else plan.typed_servers
+        plan = replace(plan, servers=servers, typed_servers=servers, standard=False, redis=False)
+    elif args.no_typed:
+        plan = replace(plan, typed_servers=())
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     started = time.monotonic()
     results = run(plan, log=lambda line: print(f"[{time.monotonic() - started:6.0f} s] {line}", flush=True))

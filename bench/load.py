@@ -1,6 +1,7 @@
 """The load generator: a client process, separate from the servers, that prints its figures as JSON.
 
     python -m bench.load echo NAME=URL@PID ... --clients 10 --size 32 --rounds 12 --window 0.25
+    python -m bench.load typed NAME=URL@PID ... --kinds dataclass pydantic msgspec --clients 10 --size 32
     python -m bench.load connect NAME=URL@PID ... --concurrency 10 --rounds 12 --window 0.25
     python -m bench.load idle URL --count 2000        (holds them until stdin closes)
     python -m bench.load broadcast URL [URL...] --sessions 1000 --rounds 5
@@ -15,6 +16,12 @@ It uses picows (a WebSocket client written in Cython) on uvloop when installed, 
 client core outruns one server core; the ``websockets`` client tops out near 11,000
 round trips per second here, below what the servers reach. Each echo client is
 closed-loop: it sends its next message when the echo of the last one arrived.
+
+``typed`` is the same closed loop over ``/typed/KIND`` with the message
+``{"type": "echo", "id": 1, "data": {"text": SIZE characters}}``, one kind after
+the other; before each kind is measured, each target's reply is checked (a target
+answering with an error frame would otherwise look fast) and every target runs
+one unrecorded window, so all are warmed alike.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import Any, NamedTuple
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from . import procs
+from .targets import TYPED_KINDS
 
 NS = 1_000_000_000
 
@@ -173,13 +181,49 @@ async def echo(
     targets: list[Target], clients: int, size: int, rounds: int, window: float, warmup: float
 ) -> dict[str, list[dict[str, float]]]:
     """Per target and window: round trips per second and latency percentiles of ``clients`` closed-loop clients."""
+    return await _closed_loop(targets, "/echo", b"x" * size, clients, rounds, window, warmup)
+
+
+async def typed(
+    targets: list[Target], kinds: list[str], clients: int, size: int, rounds: int, window: float, warmup: float
+) -> dict[str, dict[str, list[dict[str, float]]]]:
+    """Per payload kind, ``echo``'s figures for the typed echo; each target's reply is checked and warmed first."""
+    from .targets.typed import frame, reply
+
+    message, expected = frame("x" * size), reply("x" * size)
+    results = {}
+    for kind in kinds:
+        path = f"/typed/{kind}"
+        for target in targets:
+            got: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            transport, _ = await ws_connect(_answer_into(got), f"{target.url}{path}", websocket_handshake_timeout=30)
+            transport.send(WSMsgType.TEXT, message.encode())
+            answer = await asyncio.wait_for(got, 30)
+            await _close_all([transport])
+            if answer != expected:
+                raise RuntimeError(f"{target.name} answered {answer[:200]!r} to the typed echo, not {expected[:200]!r}")
+        results[kind] = await _closed_loop(targets, path, message.encode(), clients, rounds, window, warmup, warm=True)
+    return results
+
+
+async def _closed_loop(
+    targets: list[Target],
+    path: str,
+    payload: bytes,
+    clients: int,
+    rounds: int,
+    window: float,
+    warmup: float,
+    warm: bool = False,
+) -> dict[str, list[dict[str, float]]]:
+    """The closed-loop windows of ``echo``; with ``warm``, one unrecorded window per target first."""
     runs: dict[str, _EchoRun] = {}
     fleets: dict[str, list[_Echo]] = {}
     transports: list[WSTransport] = []
     for target in targets:
-        run = runs[target.name] = _EchoRun(b"x" * size)
+        run = runs[target.name] = _EchoRun(payload)
         fleet = fleets[target.name] = []
-        transports += await _open_all(f"{target.url}/echo", _enlisting(run, fleet), clients)
+        transports += await _open_all(f"{target.url}{path}", _enlisting(run, fleet), clients)
 
     async def one(target: Target) -> dict[str, float]:
         run = runs[target.name]
@@ -201,6 +245,9 @@ async def echo(
             "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] / 1e6,
         }
 
+    if warm:
+        for target in targets:
+            await one(target)
     results: dict[str, list[dict[str, float]]] = {target.name: [] for target in targets}
     for turn in _turns(targets, rounds):
         for target in turn:
@@ -335,6 +382,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     one.add_argument("--rounds", type=int, default=12)
     one.add_argument("--window", type=float, default=0.25)
     one.add_argument("--warmup", type=float, default=0.1)
+    one = commands.add_parser("typed")
+    one.add_argument("targets", nargs="+", type=Target.parse, metavar="NAME=URL@PID")
+    one.add_argument("--kinds", nargs="+", default=list(TYPED_KINDS), choices=TYPED_KINDS)
+    one.add_argument("--clients", type=int, default=10)
+    one.add_argument("--size", type=int, default=32)
+    one.add_argument("--rounds", type=int, default=12)
+    one.add_argument("--window", type=float, default=0.25)
+    one.add_argument("--warmup", type=float, default=0.1)
     one = commands.add_parser("connect")
     one.add_argument("targets", nargs="+", type=Target.parse, metavar="NAME=URL@PID")
     one.add_argument("--concurrency", type=int, default=10)
@@ -357,6 +412,8 @@ def main(argv: list[str] | None = None) -> None:
     work: Coroutine[Any, Any, Any]
     if args.command == "echo":
         work = echo(args.targets, args.clients, args.size, args.rounds, args.window, args.warmup)
+    elif args.command == "typed":
+        work = typed(args.targets, args.kinds, args.clients, args.size, args.rounds, args.window, args.warmup)
     elif args.command == "connect":
         work = connect(args.targets, args.concurrency, args.rounds, args.window)
     elif args.command == "idle":

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from .run import Results
-from .targets import HAND
+from .targets import HAND, TYPED_ADAPTERS, TYPED_HAND
 
 METRICS = {
     "echo": [("rate", "higher"), ("p50_ms", "lower"), ("p99_ms", "lower")],
+    "typed echo": [("rate", "higher"), ("p50_ms", "lower"), ("p99_ms", "lower")],
     "connect": [("rate", "higher")],
     "idle memory": [("bytes_per_connection", "extra")],
     "broadcast memory": [("median_ms", "lower")],
@@ -40,6 +41,13 @@ of its latency and at most 2 KiB more memory per idle connection. The ``asgi`` a
 hand-written counterpart is the raw ASGI app, at 95% (latency at most 1/0.95 of raw), and it
 must also beat hand-written Starlette (ratio above 1 for throughput, below 1 for latency)."""
 
+TYPED_RULES: dict[str, list[tuple[str, dict[str, float]]]] = {
+    adapter: [(TYPED_HAND[adapter], {"higher": 0.95, "lower": 1 / 0.95})] for adapter in TYPED_ADAPTERS
+}
+"""The typed echo's budget: message-level controllers (``msg-pyfly-ADAPTER``) reach at least 95% of the
+throughput of the same parsing, dispatch and validation written by hand on the same framework, at most
+1/0.95 of its latency."""
+
 PACKAGES = (
     "pyfly-ws",
     "uvicorn",
@@ -54,6 +62,8 @@ PACKAGES = (
     "httptools",
     "picows",
     "redis",
+    "pydantic",
+    "msgspec",
 )
 
 
@@ -95,15 +105,22 @@ def _verdict(way: str, pyfly: list[float], other: list[float], limit: float) -> 
     return ratio, (ratio >= limit) if way == "higher" else (ratio <= limit)
 
 
+def _pairs(adapters: tuple[str, ...]) -> list[tuple[str, str, list[tuple[str, dict[str, float]]]]]:
+    """``(adapter, pyfly-ws target, its counterparts and limits)`` for every comparison the report makes."""
+    pairs = [(adapter, f"pyfly-{adapter}", RULES[adapter]) for adapter in adapters]
+    pairs += [(a, f"msg-pyfly-{a}", TYPED_RULES[a]) for a in TYPED_ADAPTERS if a in adapters]
+    return pairs
+
+
 def comparisons(results: Results) -> list[dict[str, Any]]:
     """One row per server, adapter, figure, metric and counterpart: pyfly-ws against its budget."""
     table = medians(results)
     rows: list[dict[str, Any]] = []
     for server, targets in results.samples.items():
-        for adapter in results.plan.adapters:
-            for figure, samples in targets.get(f"pyfly-{adapter}", {}).items():
+        for adapter, pyfly, rules in _pairs(results.plan.adapters):
+            for figure, samples in targets.get(pyfly, {}).items():
                 for metric, way in METRICS[_kind(figure)]:
-                    for other_target, limits in RULES[adapter]:
+                    for other_target, limits in rules:
                         theirs = targets.get(other_target, {}).get(figure)
                         if not theirs or way not in limits:
                             continue
@@ -116,7 +133,7 @@ def comparisons(results: Results) -> list[dict[str, Any]]:
                                 "figure": figure,
                                 "metric": metric,
                                 "against": other_target,
-                                "pyfly": table[server][f"pyfly-{adapter}"][figure][metric],
+                                "pyfly": table[server][pyfly][figure][metric],
                                 "other": table[server][other_target][figure][metric],
                                 "compare": value,
                                 "limit": limits[way],
@@ -207,6 +224,7 @@ def write(results: Results, folder: Path, command: str) -> dict[str, Path]:
         "versions": found,
         "plan": asdict(results.plan),
         "budget": {adapter: dict(rules) for adapter, rules in RULES.items()},
+        "typed budget": {adapter: dict(rules) for adapter, rules in TYPED_RULES.items()},
         "medians": medians(results),
         "comparisons": rows,
         "samples": results.samples,

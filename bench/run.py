@@ -1,7 +1,7 @@
 """One benchmark run: every target behind each server, figure by figure, interleaved A B A B.
 
 For each server, every target is started at once (one process each, on CPU 0). Each
-echo or connect figure is then measured by one ``bench.load`` process on CPU 1 that
+echo, typed echo or connect figure is then measured by one ``bench.load`` process on CPU 1 that
 holds connections to all targets and measures them in turn, window by window, the
 order turning each round: many short interleaved windows rather than a few long runs,
 so drift on the machine falls on every target alike. Samples land in a
@@ -24,7 +24,7 @@ from typing import Any
 from pyfly_ws_conformance.servers import Served, serving
 
 from . import procs
-from .targets import ADAPTERS, HAND, TARGETS
+from .targets import ADAPTERS, HAND, TARGETS, TYPED_ADAPTERS, TYPED_HAND, TYPED_KINDS, TYPED_TARGETS
 
 ROOT = str(Path(__file__).resolve().parents[1])
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -49,13 +49,39 @@ class Plan:
     broadcast_sessions: int = 1000
     broadcast_rounds: int = 5
     redis: bool = True
+    standard: bool = True
+    """Whether the echo, connect, memory and broadcast figures are measured (``False``: the typed echo only)."""
+    typed_servers: tuple[str, ...] = ("uvicorn-sansio",)
+    """The servers (of ``servers``) the typed echo is measured on."""
+    typed_kinds: tuple[str, ...] = TYPED_KINDS
+    typed_clients: tuple[int, ...] = (10, 100)
+    typed_size: int = 32
 
     def targets(self) -> list[str]:
         """The targets the chosen adapters need: each one's pyfly-ws endpoint and what it is compared with."""
+        if not self.standard:
+            return []
         wanted = {f"pyfly-{a}" for a in self.adapters} | {HAND[a] for a in self.adapters} | {"raw"}
         if "asgi" in self.adapters:
             wanted.add(HAND["starlette"])  # the asgi adapter must beat hand-written Starlette
         return [t for t in TARGETS if t in wanted]
+
+    def typed_targets(self) -> list[str]:
+        """The typed echo's targets for the chosen adapters: message-level controllers and their hand-written twins."""
+        chosen = [a for a in TYPED_ADAPTERS if a in self.adapters]
+        wanted = {f"msg-pyfly-{a}" for a in chosen} | {TYPED_HAND[a] for a in chosen}
+        return [t for t in TYPED_TARGETS if t in wanted]
+
+    def typed_figures(self) -> list[str]:
+        """The typed echo's figures."""
+        return [
+            typed_figure(kind, clients, self.typed_size) for kind in self.typed_kinds for clients in self.typed_clients
+        ]
+
+
+def typed_figure(kind: str, clients: int, size: int) -> str:
+    """The name of a typed echo figure: ``typed echo KIND Nc SIZEB``."""
+    return f"typed echo {kind} {clients}c {size}B"
 
 
 @dataclass
@@ -80,13 +106,17 @@ def missing(results: Results) -> list[str]:
     plan = results.plan
     gaps = []
     for server in plan.servers:
+        wanted = []
         for target in plan.targets():
             figures = expected_figures(plan)
             if plan.redis and target.startswith("pyfly-"):
                 figures.append("broadcast redis")
-            for figure in figures:
-                if not results.samples.get(server, {}).get(target, {}).get(figure):
-                    gaps.append(f"{server} {target} {figure}")
+            wanted += [(target, figure) for figure in figures]
+        if server in plan.typed_servers:
+            wanted += [(target, figure) for target in plan.typed_targets() for figure in plan.typed_figures()]
+        for target, figure in wanted:
+            if not results.samples.get(server, {}).get(target, {}).get(figure):
+                gaps.append(f"{server} {target} {figure}")
     return gaps
 
 
@@ -171,6 +201,25 @@ def measure_server(server: str, plan: Plan, results: Results, log: Callable[[str
         log(f"{server}: broadcast measured")
 
 
+def measure_typed(server: str, plan: Plan, results: Results, log: Callable[[str], None]) -> None:
+    """The typed echo behind ``server``: each payload kind and number of clients, every typed target interleaved."""
+    targets = plan.typed_targets()
+    if not targets:
+        return
+    with ExitStack() as stack:
+        served = {target: _serve(stack, server, target) for target in targets}
+        names = [f"{target}={served[target].url}@{served[target].pid}" for target in targets]
+        timing = ["--rounds", str(plan.rounds), "--window", str(plan.window), "--warmup", str(plan.warmup)]
+        for clients in plan.typed_clients:
+            args = ["typed", "--kinds", *plan.typed_kinds, "--clients", str(clients), "--size", str(plan.typed_size)]
+            for kind, by_target in _client(*args, *names, *timing).items():
+                figure = typed_figure(kind, clients, plan.typed_size)
+                for target, samples in by_target.items():
+                    for sample in samples:
+                        results.add(server, target, figure, sample)
+                log(f"{server}: {figure} measured")
+
+
 def measure_redis(server: str, plan: Plan, results: Results, log: Callable[[str], None]) -> None:
     """Broadcast through the Redis hub: the sessions spread over two server processes of each pyfly-ws target."""
     from tests.redis.redis_server import redis_server
@@ -194,9 +243,12 @@ def run(plan: Plan, log: Callable[[str], None] = print) -> Results:
     os.sched_setaffinity(0, {SERVER_CPU})  # the servers inherit it
     try:
         for server in plan.servers:
-            measure_server(server, plan, results, log)
+            if plan.standard:
+                measure_server(server, plan, results, log)
             if plan.redis:
                 measure_redis(server, plan, results, log)
+            if server in plan.typed_servers:
+                measure_typed(server, plan, results, log)
     finally:
         os.sched_setaffinity(0, mask)
     return results

@@ -9,6 +9,11 @@ Every target serves the same two WebSocket endpoints:
 Targets: ``raw`` (a bare ASGI callable), ``pyfly-ADAPTER`` (a pyfly-ws controller on
 that adapter) and ``hand-FRAMEWORK`` (the same endpoints written by hand the way the
 framework's documentation shows). A server imports ``bench.serve:app``.
+
+The typed echo has targets of its own (:mod:`bench.targets.typed`), each serving ``/typed/KIND``
+for every payload kind: ``msg-pyfly-ADAPTER`` (message-level controllers) and ``msg-hand-FRAMEWORK``
+(the same parsing, dispatch and validation written by hand: on pyfly-ws method endpoints for the
+``asgi`` adapter, on Starlette for the ``starlette`` one).
 """
 
 from __future__ import annotations
@@ -25,6 +30,18 @@ HAND = {"asgi": "raw", "starlette": "hand-starlette", "litestar": "hand-litestar
 TARGETS = ("raw", "pyfly-asgi", *(t for name in ADAPTERS[1:] for t in (HAND[name], f"pyfly-{name}")))
 """Every target, in the order a run measures them: each pyfly-ws target right after its counterpart."""
 
+TYPED_ADAPTERS = ("asgi", "starlette")
+"""The adapters the typed echo is measured on."""
+
+TYPED_KINDS = ("dataclass", "pydantic", "msgspec")
+"""The typed echo's payload kinds, each served at ``/typed/KIND``."""
+
+TYPED_HAND = {"asgi": "msg-hand-asgi", "starlette": "msg-hand-starlette"}
+"""Adapter -> the hand-written typed echo its message-level controllers are compared with."""
+
+TYPED_TARGETS = tuple(t for name in TYPED_ADAPTERS for t in (TYPED_HAND[name], f"msg-pyfly-{name}"))
+"""The typed echo's targets, each pyfly-ws one right after its counterpart."""
+
 PLAIN = "pyfly-asgi-plain"
 """``pyfly-asgi`` with the session's direct ASGI-event path off (every message through ``Connection``):
 ``python -m bench.micro --targets pyfly-asgi pyfly-asgi-plain`` shows what that path is worth."""
@@ -36,15 +53,29 @@ def build(target: str) -> Any:
         from .raw import app
 
         return app
+    if target in TYPED_TARGETS:
+        return _typed(target)
     if target == PLAIN:
         from .pyfly import build_plain_app
 
         return build_plain_app()
     kind, _, framework = target.partition("-")
     if target not in TARGETS:
-        raise ValueError(f"unknown benchmark target {target!r}; choose one of: {', '.join(TARGETS)}")
+        valid = ", ".join((*TARGETS, *TYPED_TARGETS, PLAIN))
+        raise ValueError(f"unknown benchmark target {target!r}; choose one of: {valid}")
     if kind == "pyfly":
         from .pyfly import build_app
 
         return build_app(framework)
     return importlib.import_module(f"{__name__}.{framework}").app
+
+
+def _typed(target: str) -> Any:
+    framework = target.rpartition("-")[2]
+    if target.startswith("msg-pyfly-"):
+        from .typed import build_app as build_typed
+
+        return build_typed(framework)
+    from . import typed_hand
+
+    return typed_hand.build_asgi() if framework == "asgi" else typed_hand.build_starlette()

@@ -11,7 +11,6 @@ client's reply is read at once). Received messages then wait in a queue of
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -76,7 +75,8 @@ class Bound:
     ) -> None:
         self.instance = instance
         self.routes = {
-            kind: (route, getattr(instance, route.method), _caller(route.layout)) for kind, route in routes.items()
+            kind: (route, getattr(instance, route.method), _caller(route.layout), route.wants_message)
+            for kind, route in routes.items()
         }
         self.on_connect: Callable[..., Any] | None = instance.on_connect if "on_connect" in hooks else None
         self.on_message: Callable[..., Any] | None = instance.on_message if "on_message" in hooks else None
@@ -108,6 +108,7 @@ class Conversation:
         "routes",
         "send",
         "decode",
+        "encode",
         "errors",
         "pending",
         "next_id",
@@ -131,6 +132,7 @@ class Conversation:
         self.routes = bound.routes
         self.send: Callable[[Any], Awaitable[None]] = session.send_bytes if frames.binary else session.send_text
         self.decode = frames.codec.decode
+        self.encode = frames.encode
         self.errors = 0
         """Consecutive protocol errors."""
         self.pending: dict[str, Waiter] = {}
@@ -178,7 +180,8 @@ class Conversation:
             finally:
                 self.open = False
                 self._fail_pending()
-                group.cancel_scope.cancel()  # the reader, if any, waits on the client
+                if self.inbox is not None:  # the reader (and workers) run: the reader waits on the client
+                    group.cancel_scope.cancel()  # (costly on anyio 4.16: it formats the current task's repr)
         if self.inbox is not None:
             self.inbox.close()
         if ending is not None:
@@ -278,7 +281,7 @@ class Conversation:
         if entry is None:
             await self._unmapped(kind, mid, doc)
             return
-        route, method, call = entry
+        route, method, call, wants_message = entry
         payload = None
         if route.decode is not None:
             try:
@@ -287,20 +290,24 @@ class Conversation:
                 errors = [error.to_data() for error in exc.errors]
                 await self._protocol_error(mid, "invalid_payload", f"invalid data for {kind!r}", errors)
                 return
-        message = Message(kind, mid, payload) if route.wants_message else None
+        message = Message(kind, mid, payload) if wants_message else None
         try:
             if route.guards and not await self._admitted(route, message):
                 return
             result = call(method, self.session, message, payload)
             if route.is_async:
                 result = await result
-            frame = self.frames.reply(mid, route.encode(result)) if mid is not None else None
+            if mid is not None:  # Frames.reply, written out
+                frame = self.encode({self._type: "reply", self._id: mid, self._data: route.encode(result)})
         except Exception as exc:
             await self._failed(exc, route.where, kind, mid)
             return
         self.errors = 0
-        if frame is not None:
-            await self._send(frame)
+        if mid is not None:  # _send, written out: the reply is most messages' only frame out
+            try:  # noqa: SIM105
+                await self.send(frame)
+            except WebSocketDisconnect:
+                pass
 
     async def _admitted(self, route: Route, message: Message | None) -> bool:
         for guard in route.guards:
@@ -381,8 +388,11 @@ class Conversation:
         await self._send(self.frames.error(mid, code, message, errors))
 
     async def _send(self, frame: str | bytes) -> None:
-        with contextlib.suppress(WebSocketDisconnect):  # the client left: the loop sees it and ends the session
+        # try/except rather than contextlib.suppress: no object and no calls per message (bench.opcodes: 24 fewer)
+        try:  # noqa: SIM105
             await self.send(frame)
+        except WebSocketDisconnect:
+            pass  # the client left: the loop sees it and ends the session
 
     def _answer(self, doc: Any) -> bool:
         return answer(self.pending, self.frames.envelope, doc)
