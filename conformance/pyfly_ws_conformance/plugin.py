@@ -38,8 +38,9 @@ _results: dict[str, Counter[str]] = {}
 """Outcome counts per transport of the current run."""
 _KIT_NEEDS = ("hypothesis", "websockets")
 """What the suite itself imports beyond pyfly-ws and pytest, whatever the transport."""
-_KIT_EXTRA = frozenset({"pytest", "hypothesis", "websockets", "uvicorn"})
-"""What ``pip install "pyfly-ws[conformance]"`` brings (uvicorn for the default server)."""
+_KIT_EXTRA = frozenset({"pytest", "hypothesis", "websockets", "uvicorn", "pydantic", "msgspec"})
+"""What ``pip install "pyfly-ws[conformance]"`` brings (uvicorn for the default server; pydantic and msgspec for
+the payload and MessagePack cases, which are skipped, naming the library, where it is absent)."""
 
 
 class ConformanceWarning(UserWarning):

@@ -35,6 +35,8 @@ class Case:
     """What the case proves, from the function's docstring."""
     inprocess_only: str = ""
     """Why the case runs in-process only (it drives the app itself, e.g. its lifespan); empty: it runs everywhere."""
+    libraries: tuple[str, ...] = ()
+    """Optional libraries (importable module names, e.g. ``pydantic``) the case needs; skipped where one is absent."""
 
     @property
     def area(self) -> str:
@@ -57,6 +59,7 @@ def case(
     requires: tuple[str, ...] = (),
     server_requires: tuple[str, ...] = (),
     inprocess_only: str = "",
+    libraries: tuple[str, ...] = (),
 ) -> Callable[[Any], Any]:
     """Register the decorated function as the case ``case_id`` (``area.name``)."""
     area, dot, name = case_id.partition(".")
@@ -71,7 +74,8 @@ def case(
     def register(func: CaseFunc) -> CaseFunc:
         if case_id in CASES:
             raise ValueError(f"duplicate conformance case id {case_id!r}")
-        CASES[case_id] = Case(case_id, func, requires, server_requires, inspect.getdoc(func) or "", inprocess_only)
+        doc = inspect.getdoc(func) or ""
+        CASES[case_id] = Case(case_id, func, requires, server_requires, doc, inprocess_only, libraries)
         return func
 
     return register

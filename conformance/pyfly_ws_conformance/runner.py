@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from contextlib import ExitStack
@@ -52,7 +53,10 @@ class Runner:
         return self._servers[name]
 
     def skip_reason(self, case: Case, transport: str) -> str | None:
-        """Why ``case`` cannot run here: a capability the adapter or the server lacks."""
+        """Why ``case`` cannot run here: a capability the adapter or the server lacks, or a library not installed."""
+        absent = [name for name in case.libraries if importlib.util.find_spec(name) is None]
+        if absent:
+            return f"needs {', '.join(absent)}, not installed here: pip install {' '.join(absent)}"
         lacking = self.harness.capabilities.lacking(*case.requires)
         if transport == "inprocess-trio":
             lacking += self.harness.capabilities.lacking("trio")

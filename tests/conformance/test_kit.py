@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import textwrap
 
 import pytest
 
 from pyfly_ws_conformance import CASES
+from pyfly_ws_conformance.recorder import RECORDER
+from pyfly_ws_conformance.runner import Runner
 
 ADAPTERS = textwrap.dedent(
     '''
@@ -112,3 +116,21 @@ def test_report_file_and_unknown_server(kit: pytest.Pytester) -> None:
     assert '"adapter": "asgi"' in report.read_text()
     bad = kit.runpytest_subprocess("--pyfly-ws-adapter=asgi", "--pyfly-ws-server=tomcat")
     bad.stderr.fnmatch_lines(["*unknown --pyfly-ws-server 'tomcat'*"])
+
+
+def test_a_case_needing_an_absent_library_is_skipped_naming_it() -> None:
+    needs = CASES["payloads.pydantic"]
+    assert needs.libraries == ("pydantic",)
+    logger = logging.getLogger("pyfly_ws")
+    level = logger.level
+    runner = Runner("asgi", [])
+    try:
+        assert runner.skip_reason(needs, "inprocess") is None  # installed with [conformance]
+        absent = dataclasses.replace(needs, libraries=("pydantic", "no_such_library_here"))
+        assert runner.skip_reason(absent, "inprocess") == (
+            "needs no_such_library_here, not installed here: pip install no_such_library_here"
+        )
+    finally:
+        runner.close()
+        logger.removeHandler(RECORDER)  # the runner records the core's logs for the cases; none run here
+        logger.setLevel(level)
