@@ -233,6 +233,7 @@ class Conversation:
                 pass  # the handling side is gone: the session ends
             except Exception as exc:  # the disconnect, or a limit that closed the session
                 self.ended = exc
+                self._fail_pending()  # now: a handler waiting on a request must not wait out its timeout
 
     async def _work(self) -> None:
         assert self.inbox is not None
@@ -282,10 +283,10 @@ class Conversation:
             await self._unmapped(kind, mid, doc)
             return
         route, method, call, wants_message = entry
-        payload = None
+        payload = doc.get(self._data)  # as decoded, for the Message of a handler that takes no payload
         if route.decode is not None:
             try:
-                payload = route.decode(doc.get(self._data))
+                payload = route.decode(payload)
             except PayloadError as exc:
                 errors = [error.to_data() for error in exc.errors]
                 await self._protocol_error(mid, "invalid_payload", f"invalid data for {kind!r}", errors)
@@ -342,9 +343,12 @@ class Conversation:
             await self._send(frame)
 
     async def _failed(self, exc: Exception, where: str, kind: str, mid: MessageId | None) -> None:
-        """Answer what a handler or guard raised: its ``MessageError``, or ``internal_error`` (logged)."""
+        """Answer what a handler or guard raised: its ``MessageError``, or ``internal_error`` (logged).
+
+        Either way the message was a valid one: the row of protocol errors ends.
+        """
+        self.errors = 0
         if isinstance(exc, MessageError):
-            self.errors = 0
             await self._send_error(mid, exc.code, exc.message, exc.errors)
         elif isinstance(exc, WebSocketDisconnect):
             pass  # the session ended under the handler: nothing to answer
