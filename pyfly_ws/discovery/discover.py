@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..exceptions import ConfigurationError
 from ..lifecycle.controller import LazyController
 from ..lifecycle.registry import Endpoint, SessionRegistry
+from ..mapping.decorators import marked_members
 from ..mapping.guards import Guard
 from ..mapping.limits import Limits
 from ..mapping.paths import PathTemplate, join_paths
@@ -72,22 +73,15 @@ def mapped_methods(cls: type) -> list[tuple[str, str, Policy]]:
 
     A subclass that overrides a mapped method without the decorator unmaps it.
     """
-    seen: set[str] = set()
     found: list[tuple[str, str, Policy]] = []
-    for klass in cls.__mro__:
-        for name, value in vars(klass).items():
-            if name in seen:
-                continue
-            seen.add(name)
-            func = getattr(value, "__func__", value)
-            mapping = getattr(func, "__pyfly_ws_mapping__", None)
-            if not isinstance(mapping, dict):
-                continue
-            if not inspect.iscoroutinefunction(func):
-                raise ConfigurationError(
-                    f"{cls.__qualname__}.{name} is mapped as a WebSocket endpoint; make it `async def`"
-                )
-            found.append((name, str(mapping.get("path", "")), mapping.get("policy") or Policy()))
+    for name, _, func, mapping in marked_members(cls, "__pyfly_ws_mapping__"):
+        if not isinstance(mapping, dict):
+            continue
+        if not inspect.iscoroutinefunction(func):
+            raise ConfigurationError(
+                f"{cls.__qualname__}.{name} is mapped as a WebSocket endpoint; make it `async def`"
+            )
+        found.append((name, str(mapping.get("path", "")), mapping.get("policy") or Policy()))
     return found
 
 

@@ -8,7 +8,7 @@ class, ``__pyfly_ws_mapping__`` on each WebSocket method.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar, cast, overload
 
 from .limits import Limits
@@ -19,6 +19,7 @@ __all__ = [
     "CONTROLLER_STEREOTYPES",
     "StereotypeDecorator",
     "controller",
+    "marked_members",
     "request_mapping",
     "rest_controller",
     "websocket_mapping",
@@ -122,6 +123,23 @@ def websocket_mapping(
         return func
 
     return decorate
+
+
+def marked_members(cls: type, mark: str) -> Iterator[tuple[str, Any, Any, Any]]:
+    """``(name, member, function, mark's value)`` for each member of ``cls`` whose function a decorator marked.
+
+    Inherited members included; a subclass that overrides a member without the mark hides the inherited one.
+    """
+    seen: set[str] = set()
+    for klass in cls.__mro__:
+        for name, member in vars(klass).items():
+            if name in seen:
+                continue
+            seen.add(name)
+            func = getattr(member, "__func__", member)
+            value = getattr(func, mark, None)
+            if value is not None:
+                yield name, member, func, value
 
 
 class StereotypeDecorator(Protocol):

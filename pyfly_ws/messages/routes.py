@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import ConfigurationError
+from ..mapping.decorators import marked_members
 from ..mapping.messages import Message, MessageGuard
 from ..session.session import WebSocketSession
 from .encoding import reply_encoder
@@ -61,27 +62,18 @@ class Route:
 
 def routes_of(cls: type) -> dict[str, Route]:
     """Every ``@message_mapping`` method of ``cls`` (inherited ones included), by message type."""
-    seen: set[str] = set()
     routes: dict[str, Route] = {}
-    for klass in cls.__mro__:
-        for name, value in vars(klass).items():
-            if name in seen:
-                continue
-            seen.add(name)
-            func = getattr(value, "__func__", value)
-            declared = getattr(func, "__pyfly_ws_message__", None)
-            if declared is None:
-                continue
-            kind, guards = declared
-            where = f"{cls.__qualname__}.{name}"
-            if isinstance(value, staticmethod | classmethod):
-                raise ConfigurationError(f"{where} is mapped to message type {kind!r}: make it a plain method")
-            if getattr(func, "__pyfly_ws_mapping__", None) is not None:
-                raise ConfigurationError(f"{where} has both @websocket_mapping and @message_mapping: choose one")
-            other = routes.get(kind)
-            if other is not None:
-                raise ConfigurationError(f"message type {kind!r} is mapped twice: by {other.where} and {where}")
-            routes[kind] = _route(kind, name, func, guards, where)
+    for name, value, func, declared in marked_members(cls, "__pyfly_ws_message__"):
+        kind, guards = declared
+        where = f"{cls.__qualname__}.{name}"
+        if isinstance(value, staticmethod | classmethod):
+            raise ConfigurationError(f"{where} is mapped to message type {kind!r}: make it a plain method")
+        if getattr(func, "__pyfly_ws_mapping__", None) is not None:
+            raise ConfigurationError(f"{where} has both @websocket_mapping and @message_mapping: choose one")
+        other = routes.get(kind)
+        if other is not None:
+            raise ConfigurationError(f"message type {kind!r} is mapped twice: by {other.where} and {where}")
+        routes[kind] = _route(kind, name, func, guards, where)
     return routes
 
 
