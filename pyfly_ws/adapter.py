@@ -30,6 +30,7 @@ from typing import Any, Protocol, runtime_checkable
 from .asgi.connection import ASGIConnection  # the reference connection, to subclass over a raw ASGI receive/send
 from .asgi_types import ASGIApp, Message, Receive, Scope, Send  # the types an adapter's app is written in
 from .capabilities import Capabilities  # what an adapter declares for the conformance kit
+from .discovery.pages import Page  # a document to serve over HTTP GET, for an adapter whose capabilities set `pages`
 from .discovery.routing import (
     UPGRADE_REQUIRED,  # the answer to plain HTTP at an endpoint's path, for a framework that decides that itself
     HTTPAnswer,  # a plain HTTP answer the core decided, to write in the framework's terms
@@ -64,6 +65,7 @@ __all__ = [
     "HTTPAnswer",
     "Handshake",
     "Message",
+    "Page",
     "REGISTRY_ATTRIBUTE",
     "RawHeaders",
     "Receive",
@@ -92,6 +94,8 @@ class Adapter(Protocol):
         """A complete ASGI application serving ``endpoints``.
 
         ``options`` are the framework's own application options; an adapter
-        rejects one it does not know with a ``TypeError`` that names it.
+        rejects one it does not know with a ``TypeError`` that names it. An
+        adapter whose ``capabilities`` set ``pages`` also takes ``pages``, a
+        sequence of :class:`Page` to serve at their paths.
         """
         ...

@@ -26,6 +26,8 @@ class Capabilities:
     """The handler's ``WebSocketDisconnect`` carries the close code and reason the client sent."""
     http_denial: bool = False
     """A handshake can be refused with an HTTP status other than 403 (where the server allows it)."""
+    pages: bool = False
+    """``create_app(endpoints, pages=[...])`` serves each :class:`~pyfly_ws.adapter.Page` at its path."""
     trio: bool = False
     """The adapter's applications run under trio as well as asyncio."""
 

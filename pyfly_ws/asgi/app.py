@@ -109,4 +109,4 @@ class PyflyASGIApp:
     async def _http(self, scope: Scope, send: Send) -> None:
         answer = self.routes.http_answer(scope["path"]) or NOT_FOUND
         await send({"type": "http.response.start", "status": answer.status, "headers": answer.raw_headers()})
-        await send({"type": "http.response.body", "body": answer.body.encode("utf-8")})
+        await send({"type": "http.response.body", "body": answer.content})

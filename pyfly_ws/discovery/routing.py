@@ -28,14 +28,22 @@ class HTTPAnswer:
     """A plain HTTP response, for an adapter to write in its framework's own terms."""
 
     status: int
-    body: str
+    body: str | bytes
+    """The body: text is sent UTF-8 encoded."""
     headers: tuple[tuple[str, str], ...] = ()
-    """Headers beyond ``content-type`` (always ``text/plain; charset=utf-8``) and ``content-length``."""
+    """Headers beyond ``content-type`` and ``content-length``."""
+    media_type: str = "text/plain; charset=utf-8"
+    """The ``content-type``."""
+
+    @property
+    def content(self) -> bytes:
+        """The body as sent."""
+        return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """Every header of the response, as ASGI carries them (``content-type`` and ``content-length`` first)."""
-        length = str(len(self.body.encode("utf-8"))).encode()
-        pairs = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", length)]
+        length = str(len(self.content)).encode()
+        pairs = [(b"content-type", self.media_type.encode("latin-1")), (b"content-length", length)]
         return pairs + [(name.encode("latin-1"), value.encode("latin-1")) for name, value in self.headers]
 
 
