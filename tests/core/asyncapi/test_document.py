@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pyfly_ws import ConfigurationError, discover
+from pyfly_ws import ConfigurationError, discover, message_mapping, rest_controller, websocket_mapping
 from pyfly_ws.asyncapi import AsyncAPI, asyncapi_document, document_json
 from pyfly_ws.mapping.messages import ERROR_CODES
 from tests.core.asyncapi import everything
@@ -250,3 +250,42 @@ def test_only_the_libraries_a_type_needs_are_imported() -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+class CSV:
+    """A codec of the application's own: text frames, with a media type."""
+
+    binary = False
+    name = "csv"
+    media_type = "text/csv"
+
+    def decode(self, frame: str | bytes) -> Any:
+        return dict(zip(("type", "id", "data"), str(frame).split(","), strict=False))
+
+    def encode(self, data: Any) -> str:
+        return ",".join(str(value) for value in data.values())
+
+
+class Opaque(CSV):
+    binary = True
+    name = "opaque"
+    media_type = ""
+
+
+@pytest.mark.parametrize(
+    ("codec", "content", "frame"), [(CSV(), "text/csv", "text"), (Opaque(), "application/octet-stream", "binary")]
+)
+def test_a_codec_of_ones_own_says_its_content_type(codec: Any, content: str, frame: str) -> None:
+    @rest_controller
+    @websocket_mapping("/csv", codec=codec)
+    class Rows:
+        @message_mapping("row")
+        def row(self, data: str) -> str:
+            return data
+
+    document = asyncapi_document(discover(Rows))
+    row = document["components"]["messages"]["test_a_codec_of_ones_own_says_its_content_type.Rows.row"]
+    assert (row["contentType"], row["x-pyfly-ws-frame"]) == (content, frame)
+    assert document["channels"]["test_a_codec_of_ones_own_says_its_content_type.Rows"]["messages"]["error"] != {
+        "$ref": "#/components/messages/error"
+    }  # not the JSON frames' error
