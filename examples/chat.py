@@ -42,6 +42,8 @@ from pyfly_ws import (
     Limits,
     WebSocketSession,
     create_app,
+    emits,
+    handshake_schema,
     message_mapping,
     registry_of,
     request_mapping,
@@ -114,6 +116,10 @@ def member_name(session: WebSocketSession) -> str:
 @rest_controller
 @request_mapping("/ws")
 @websocket_mapping("/chat/{room}", limits=Limits(max_message_size=16 * 1024, send_queue=256, overflow="close"))
+@handshake_schema(query={"name": "The member's name, cut to 40 characters; blank or left out: anonymous."})
+@emits("chat.welcome", Welcome, description="To a newcomer: who it is, where, and how many are in the room.")
+@emits("room.joined", Presence, description="To the others in the room: who came, and how many are in it now.")
+@emits("room.left", Presence, description="To those still in the room: who went, and how many are left.")
 class ChatController:
     """Every member of a room gets what anyone in it says, on whatever process they are connected to."""
 
@@ -132,13 +138,17 @@ class ChatController:
         await self._tell(room, "room.joined", Presence(name, members), exclude=session)
 
     @message_mapping("chat.send")
+    @emits("chat.message", ChatMessage, description="To the others in the room: what a member said.")
     async def send(self, session: WebSocketSession, data: ChatSend) -> Receipt:
+        """Say something to the room: the others get it as `chat.message`; the reply is its receipt."""
         message = ChatMessage(f"{self.node}-{next(self.serial)}", session.state["name"], data.text, _now())
         await self._tell(session.path_params["room"], "chat.message", message, exclude=session)
         return Receipt(message.id, message.at)
 
     @message_mapping("chat.here")
+    @emits("room.here", dict[str, str], description="To the others in the room: the name of a member who is here.")
     async def here(self, session: WebSocketSession) -> None:
+        """Tell the others who is here: how a newcomer learns who is in the room."""
         await self._tell(session.path_params["room"], "room.here", {"name": session.state["name"]}, exclude=session)
 
     async def on_disconnect(self, session: WebSocketSession) -> None:

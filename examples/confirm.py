@@ -30,6 +30,7 @@ from pyfly_ws import (
     RequestTimeoutError,
     WebSocketSession,
     create_app,
+    emits,
     message_mapping,
     request_mapping,
     rest_controller,
@@ -85,6 +86,12 @@ class OrdersController:
         self.numbers = itertools.count(1)
 
     @message_mapping("order.place")
+    @emits(
+        "order.confirm",
+        Confirm,
+        reply=None,
+        description="Asks the client to confirm the order: a reply confirms it, an error frame declines it.",
+    )
     async def place(self, session: WebSocketSession, data: Order) -> Outcome:
         total = PRICES[data.item] * data.quantity
         within = self.confirm_within

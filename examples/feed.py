@@ -9,7 +9,14 @@ Add ``?mode=binary`` to exchange JSON in binary frames instead of text.
 
 from __future__ import annotations
 
-from pyfly_ws import JSONMode, WebSocketSession, request_mapping, rest_controller, websocket_mapping
+from pyfly_ws import (
+    JSONMode,
+    WebSocketSession,
+    handshake_schema,
+    request_mapping,
+    rest_controller,
+    websocket_mapping,
+)
 
 
 @rest_controller
@@ -18,6 +25,7 @@ class FeedController:
     """Acknowledges every JSON message in the same framing the client chose."""
 
     @websocket_mapping("/feed")
+    @handshake_schema(query={"mode": {"enum": ["text", "binary"], "description": "`binary`: JSON in binary frames."}})
     async def feed(self, session: WebSocketSession) -> None:
         mode: JSONMode = "binary" if session.query_params.get("mode") == "binary" else "text"
         await session.accept()

@@ -28,7 +28,9 @@ from .exceptions import (
 from .lifecycle.apps import registry_of
 from .lifecycle.registry import Endpoint, Service, SessionRegistry
 from .mapping.decorators import controller, request_mapping, rest_controller, websocket_mapping
+from .mapping.emits import emits
 from .mapping.guards import Guard, HandshakeView, Reject
+from .mapping.handshake import handshake_schema
 from .mapping.limits import Limits, Overflow
 from .mapping.messages import Codec, CodecError, Envelope, Message, MessageGuard, MessageOptions, message_mapping
 from .mapping.paths import PathTemplate
@@ -93,6 +95,8 @@ __all__ = [
     "controller",
     "create_app",
     "discover",
+    "emits",
+    "handshake_schema",
     "message_mapping",
     "registry_of",
     "request_mapping",

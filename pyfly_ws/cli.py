@@ -1,8 +1,9 @@
-"""The ``pyfly-ws`` command: serve a module's controllers, or list their routes."""
+"""The ``pyfly-ws`` command: serve a module's controllers, list their routes, or write their AsyncAPI document."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import importlib.metadata
 import importlib.util
@@ -15,12 +16,16 @@ from typing import Any, NoReturn
 
 from .adapter import Adapter
 from .app import create_app
+from .asyncapi.attached import document_of
+from .asyncapi.document import asyncapi_document
+from .asyncapi.serialize import document_json, document_yaml
 from .config import ENV_VAR, available_adapters, choose_adapter, describe_import_error, load_adapter
 from .discovery.container import ResolutionError
 from .discovery.discover import discover
 from .exceptions import ConfigurationError
 from .lifecycle.apps import registry_of
 from .lifecycle.registry import Endpoint
+from .mapping.paths import PathTemplate
 from .servers.logs import LOG_LEVELS
 from .servers.run import SERVERS, check_server, listen, run_server
 
@@ -74,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     routes.add_argument("target", metavar="MODULE[:ATTR]")
     routes.add_argument("--adapter", help="the adapter to report (default: as create_app would choose)")
     routes.set_defaults(command=_routes)
+
+    spec = commands.add_parser("asyncapi", help="write the AsyncAPI 3.0.0 document of a module's endpoints")
+    spec.add_argument("target", metavar="MODULE[:ATTR]", help="e.g. examples.chat, or myapp.main:app")
+    spec.add_argument(
+        "--format", choices=["json", "yaml"], help="json or yaml (default: from --output's suffix, else json)"
+    )
+    spec.add_argument("--output", metavar="FILE", help="write the document there (default: standard output)")
+    spec.set_defaults(command=_asyncapi)
 
     suite = commands.add_parser("conformance", help="run the conformance suite on an adapter and print its matrix")
     suite.add_argument("adapter", metavar="ADAPTER", help="an installed adapter name, or pkg.mod:attr")
@@ -154,6 +167,45 @@ def _routes(args: argparse.Namespace) -> int:
     if unbuildable:
         print(f"pyfly-ws: {unbuildable}", file=sys.stderr)
     return 0
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    target, name = load_target(args.target)
+    if not _is_app(target) and _is_app(getattr(target, "app", None)):
+        target, name = target.app, f"{name}:app"  # a module that defines its application: describe that
+    if _is_app(target):
+        document = document_of(target) or document_of(_unwrapped(target))
+        if document is None:
+            endpoints = [_served_at(path, endpoint) for path, endpoint, _ in _served_by(target)]
+            if not endpoints:
+                raise CommandError(f"{name} serves no pyfly-ws endpoints")
+            document = asyncapi_document(endpoints)
+    else:
+        endpoints = discover(target, check=False)  # described, not served: the controllers need not be buildable
+        if not endpoints:
+            raise CommandError(f"{name} has no WebSocket endpoints (no @websocket_mapping on a controller class)")
+        document = asyncapi_document(endpoints)
+    suffix = os.path.splitext(args.output or "")[1].lower()
+    chosen = args.format or ("yaml" if suffix in (".yaml", ".yml") else "json")
+    text = document_yaml(document) if chosen == "yaml" else document_json(document)
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    counts = f"{len(document.get('channels', {}))} channels, {len(document.get('operations', {}))} operations"
+    print(f"pyfly-ws: wrote the AsyncAPI document of {name} to {args.output} ({counts})")
+    return 0
+
+
+def _served_at(path: str, endpoint: Endpoint) -> Endpoint:
+    """``endpoint`` as served at ``path`` (a mount's prefix before its own path)."""
+    if path == endpoint.path:
+        return endpoint
+    return dataclasses.replace(endpoint, path=path, template=PathTemplate(path))
 
 
 _FRAMEWORK_ADAPTERS = {"starlette": "starlette", "fastapi": "starlette", "litestar": "litestar", "quart": "quart"}

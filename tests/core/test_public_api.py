@@ -26,6 +26,7 @@ SNAPSHOT = Path(__file__).with_name("public_api.json")
 PACKAGES = {
     "pyfly_ws": None,
     "pyfly_ws.adapter": None,
+    "pyfly_ws.asyncapi": None,
     "pyfly_ws.hub": None,
     "pyfly_ws.testing": None,
     "pyfly_ws_conformance": None,
