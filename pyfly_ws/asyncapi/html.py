@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
 
@@ -57,6 +58,10 @@ _ACTIONS = {
 }
 
 
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+"""What a reference to nothing (or a value that is no object) is read as."""
+
+
 def document_html(document: Mapping[str, Any]) -> str:
     """The HTML page describing ``document``, an AsyncAPI 3.0 document as a dict."""
     return _Page(document).render()
@@ -76,6 +81,10 @@ def _text(value: object, tag: str = "p") -> str:
     if not isinstance(value, str) or not value.strip():
         return ""
     return f'<{tag} class="text">{_e(value.strip())}</{tag}>'
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _pointer(ref: str) -> list[str] | None:
@@ -126,22 +135,23 @@ class _Page:
         return node
 
     def resolve(self, node: Any) -> Any:
-        """``node`` with its ``$ref`` chain followed (a loop or a dangling reference gives ``{}``)."""
+        """``node`` with its ``$ref`` chain followed (``None`` for a loop or a dangling reference)."""
         seen: set[str] = set()
         while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             if ref in seen:
-                return {}
+                return None
             seen.add(ref)
-            target = self.lookup(ref)
-            if target is None:
-                return {}
-            node = target
+            node = self.lookup(ref)
         return node
 
     def mapping(self, node: Any) -> Mapping[str, Any]:
+        """The object ``node`` is, or refers to, in the document; :data:`_NOTHING` if it is none.
+
+        Objects of the document keep their identity, which tells a message listed twice apart from two messages.
+        """
         found = self.resolve(node)
-        return found if isinstance(found, Mapping) else {}
+        return found if isinstance(found, Mapping) else _NOTHING
 
     def anchor(self, kind: str, name: object) -> str:
         """A fresh ``id`` for the page: letters, digits, ``-`` and ``_`` only, unique."""
@@ -163,7 +173,8 @@ class _Page:
         found = channel.get("messages")
         if not isinstance(found, Mapping):
             return []
-        return [(str(key), self.mapping(value)) for key, value in found.items()]
+        listed = [(str(key), self.mapping(value)) for key, value in found.items()]
+        return [(key, message) for key, message in listed if message is not _NOTHING]
 
     def operations_on(self, channel_id: str, channel: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
         found = self.doc.get("operations")
@@ -220,7 +231,7 @@ class _Page:
         found = components.get("messages")
         for key, raw in found.items() if isinstance(found, Mapping) else ():
             message = self.mapping(raw)
-            if self.place(str(key), message):
+            if message is not _NOTHING and self.place(str(key), message):
                 self.others.append((str(key), message))
 
     def place(self, key: str, message: Mapping[str, Any]) -> bool:
@@ -241,7 +252,7 @@ class _Page:
             facts.append(f"id <code>{_e(self.doc['id'])}</code>")
         parts = [f"<header><h1>{title}{version}</h1>", f'<p class="muted">{" · ".join(facts)}</p>']
         parts.append(_text(info.get("description")))
-        tags = [str(self.mapping(tag).get("name")) for tag in info.get("tags") or () if self.mapping(tag).get("name")]
+        tags = [str(self.mapping(tag).get("name")) for tag in _list(info.get("tags")) if self.mapping(tag).get("name")]
         if tags:
             parts.append(f'<p class="muted">tags: {_e(", ".join(tags))}</p>')
         return "".join(parts) + "</header>"
@@ -356,23 +367,26 @@ class _Page:
             parts.append(f'<p class="muted">{_e(_ACTIONS[action])}</p>')
         for field in ("title", "summary", "description"):
             parts.append(_text(operation.get(field)))
-        parts.append(self.message_links("Messages", operation.get("messages")))
+        if "messages" in operation:
+            parts.append(self.message_links("Messages", operation.get("messages")))
+        else:  # AsyncAPI 3.0: no list means every message of the channel
+            parts.append('<p class="muted">Messages: every message of the channel</p>')
         reply = self.mapping(operation.get("reply"))
         if reply:
-            parts.append(self.reply(reply))
+            parts.append(self.reply(reply, self.mapping(operation.get("channel"))))
         parts.append(self.bindings(operation.get("bindings"), "Operation bindings"))
         return "".join(parts) + "</div>"
 
-    def reply(self, reply: Mapping[str, Any]) -> str:
-        parts = ["<p><strong>Reply</strong></p>", self.message_links("Reply messages", reply.get("messages"))]
-        channel = self.mapping(reply.get("channel"))
-        if channel:
-            parts.append(f"<p>on <code>{_e(self.address(channel, '?'))}</code></p>")
+    def reply(self, reply: Mapping[str, Any], channel: Mapping[str, Any]) -> str:
+        parts = [self.message_links("Reply", reply.get("messages"))]
+        elsewhere = self.mapping(reply.get("channel"))
+        if elsewhere and elsewhere is not channel:
+            parts.append(f'<p class="muted">Reply on <code>{_e(self.address(elsewhere, "?"))}</code></p>')
         address = self.mapping(reply.get("address"))
         if address.get("location"):
-            parts.append(f"<p>to the address at <code>{_e(address['location'])}</code></p>")
+            parts.append(f'<p class="muted">Reply to the address at <code>{_e(address["location"])}</code></p>')
         parts.append(_text(address.get("description")))
-        return "".join(parts)
+        return "".join(parts) or '<p class="muted">Reply</p>'
 
     def message_links(self, title: str, refs: Any) -> str:
         if not isinstance(refs, list) or not refs:
@@ -416,7 +430,7 @@ class _Page:
             rows = schema_rows(self.lookup, message["headers"])
             if rows:
                 parts.append("<p>Headers</p>" + self.table([self.row(r) for r in rows], "Header"))
-        examples = [self.mapping(example) for example in message.get("examples") or ()]
+        examples = [self.mapping(example) for example in _list(message.get("examples"))]
         for example in examples:
             name = example.get("name") or example.get("summary") or "example"
             shown_example = {k: example[k] for k in ("headers", "payload") if k in example}

@@ -119,14 +119,16 @@ class _Walk:
             node = {**target, **siblings} if siblings else target
         return (node if isinstance(node, Mapping) else {}), tuple(refs), None
 
-    def members(self, schema: Mapping[str, Any], seen: frozenset[str]) -> tuple[dict[str, Any], set[str]]:
-        """The properties of ``schema`` and the required ones, its ``allOf`` parts merged in."""
+    def members(
+        self, schema: Mapping[str, Any], merging: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], set[str]]:
+        """The properties of ``schema`` and the required ones, its ``allOf`` parts merged in (each once)."""
         properties: dict[str, Any] = {}
         required: set[str] = set()
-        for part in schema.get("allOf") or ():
+        for part in _list(schema.get("allOf")):
             sub, refs, _ = self.follow(part)
-            if seen.isdisjoint(refs):
-                more, needed = self.members(sub, seen.union(refs))
+            if merging.isdisjoint(refs):
+                more, needed = self.members(sub, merging.union(refs))
                 properties.update(more)
                 required |= needed
         own = schema.get("properties")
@@ -148,13 +150,13 @@ class _Walk:
 
     def kind(self, schema: Mapping[str, Any], seen: frozenset[str]) -> str:
         declared = schema.get("type")
-        types = [declared] if isinstance(declared, str) else [str(t) for t in declared or () if isinstance(t, str)]
+        types = [declared] if isinstance(declared, str) else [t for t in _list(declared) if isinstance(t, str)]
         if not types and "const" in schema:
             types = [_json_type(schema["const"])]
         if not types and isinstance(schema.get("enum"), list):
             types = list(dict.fromkeys(_json_type(value) for value in schema["enum"]))
-        variants = schema.get("anyOf") or schema.get("oneOf")
-        if not types and isinstance(variants, list) and variants:
+        variants = _variants(schema)
+        if not types and variants:
             labels = [self.label(*self.follow(variant), seen) for variant in variants]
             return " | ".join(dict.fromkeys(labels))
         if not types and (schema.get("properties") or schema.get("allOf") or schema.get("additionalProperties")):
@@ -175,7 +177,7 @@ class _Walk:
         if not seen.isdisjoint(refs) or depth > MAX_DEPTH:
             return
         seen = seen.union(refs)
-        properties, required = self.members(schema, seen)
+        properties, required = self.members(schema, frozenset(refs))
         for name, value in properties.items():
             path = f"{prefix}.{name}" if prefix else name
             yield from self.field(path, value, name in required, seen, depth)
@@ -185,9 +187,7 @@ class _Walk:
         extra = schema.get("additionalProperties")
         if isinstance(extra, Mapping) and extra:
             yield from self.field(f"{prefix}.*" if prefix else "*", extra, False, seen, depth)
-        variants = [
-            v for v in schema.get("anyOf") or schema.get("oneOf") or () if self.follow(v)[0].get("type") != "null"
-        ]
+        variants = [v for v in _variants(schema) if self.follow(v)[0].get("type") != "null"]
         for number, variant in enumerate(variants, 1):
             for row in self.rows(variant, prefix, seen, depth):
                 yield row if len(variants) == 1 else replace(row, facts=[f"variant {number}", *row.facts])
@@ -198,6 +198,15 @@ class _Walk:
         yield Row(path, label, required, schema.get("description"), schema_facts(schema), depth)
         if seen.isdisjoint(refs):
             yield from self.rows(raw, path, seen, depth + 1)
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _variants(schema: Mapping[str, Any]) -> list[Any]:
+    """The schemas of ``anyOf`` (else ``oneOf``)."""
+    return _list(schema.get("anyOf")) or _list(schema.get("oneOf"))
 
 
 def _ref_name(ref: str) -> str:
