@@ -82,8 +82,8 @@ async def _in_process(client: ASGIClient, method: str, path: str, extra: Sequenc
 async def _over_socket(base_url: str, method: str, path: str, extra: Sequence[tuple[str, str]]) -> HTTPReply:
     address = urlsplit(base_url)
     host, port = address.hostname or "127.0.0.1", address.port or 80
-    lines = "".join(f"{name}: {value}\r\n" for name, value in extra)
-    request = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{lines}Connection: close\r\n\r\n"
+    given = "".join(f"{name}: {value}\r\n" for name, value in extra)
+    request = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{given}Connection: close\r\n\r\n"
     received = b""
     with anyio.fail_after(10):
         async with await anyio.connect_tcp(host, port) as stream:

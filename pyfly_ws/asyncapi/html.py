@@ -49,7 +49,7 @@ a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: un
          border: 1px solid currentColor; margin-right: .4rem; text-transform: uppercase; }
 .receive { color: #1a7f37; } .send { color: #8250df; }
 .message, .operation { border: 1px solid var(--line); border-radius: 8px; padding: .2rem 1rem .4rem; margin: .8rem 0; }
-nav ul { columns: 2; } .req { font-weight: 600; }
+nav ul { columns: 2; } .req { font-weight: 600; } h2 code, h4 code { font-size: .95em; }
 """
 
 _ACTIONS = {
