@@ -11,7 +11,6 @@ same on every adapter and server.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -66,8 +65,13 @@ def kit_pages(endpoints: Sequence[Endpoint]) -> list[Page]:
 
 
 def _yaml() -> Any:
-    """PyYAML where it is installed (the server runs in the same environment), else ``None``."""
-    return importlib.import_module("yaml") if importlib.util.find_spec("yaml") is not None else None
+    """PyYAML where it can be imported (the server runs in the same environment), else ``None``."""
+    try:
+        return importlib.import_module("yaml")
+    except ModuleNotFoundError as exc:
+        if exc.name != "yaml":
+            raise
+        return None
 
 
 async def _document(ctx: CaseContext) -> dict[str, Any]:
