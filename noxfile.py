@@ -140,7 +140,7 @@ def conformance(session: nox.Session, adapter: str, server: str) -> None:
 
 @nox.session(python=PYTHON)
 def browser(session: nox.Session) -> None:
-    """The chat example in Debian's Chromium: two tabs on two processes sharing Redis.
+    """The chat example in Debian's Chromium: two tabs on two processes sharing Redis; its AsyncAPI page, offline.
 
     Installs Debian's ``chromium`` with apt-get when it is missing and this runs as root (as in CI);
     elsewhere, install it yourself (``sudo apt-get install chromium``).

@@ -2,6 +2,8 @@
 
     pyfly-ws run examples.chat                 # then open http://127.0.0.1:8000/ in two tabs
 
+Its AsyncAPI description is at http://127.0.0.1:8000/asyncapi (``.json`` and ``.yaml`` beside it).
+
 Several processes (any adapter, any server), all in the same rooms:
 
     python -m examples.chat --redis redis://127.0.0.1:6379/0 --port 8001
@@ -51,6 +53,7 @@ from pyfly_ws import (
     websocket_mapping,
 )
 from pyfly_ws.adapter import ASGIApp, Receive, Scope, Send
+from pyfly_ws.asyncapi import AsyncAPI
 from pyfly_ws.hub import Hub, HubUnavailableError
 
 REDIS_ENV = "PYFLY_WS_CHAT_REDIS"
@@ -189,7 +192,8 @@ def build(adapter: str | None = None, redis_url: str | None = None) -> ASGIApp:
     container = Container()
     container.register_instance(hub)
     container.register(ChatController)
-    return with_page(create_app(container, adapter, services=[hub]))
+    described = AsyncAPI(title="pyfly-ws chat", version="1.0.0", description="Chat rooms in the browser.")
+    return with_page(create_app(container, adapter, services=[hub], asyncapi=described))
 
 
 app = build(redis_url=os.environ.get(REDIS_ENV) or None)

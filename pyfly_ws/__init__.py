@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .adapter import Adapter
 from .app import create_app
+from .asyncapi.options import AsyncAPI
 from .capabilities import Capabilities
 from .close_codes import CloseCode
 from .datastructures import Headers, QueryParams
@@ -47,6 +48,7 @@ __all__ = [
     "Adapter",
     "AdapterNotFoundError",
     "AdapterUnavailableError",
+    "AsyncAPI",
     "Capabilities",
     "CloseCode",
     "Codec",

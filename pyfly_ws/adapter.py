@@ -30,7 +30,10 @@ from typing import Any, Protocol, runtime_checkable
 from .asgi.connection import ASGIConnection  # the reference connection, to subclass over a raw ASGI receive/send
 from .asgi_types import ASGIApp, Message, Receive, Scope, Send  # the types an adapter's app is written in
 from .capabilities import Capabilities  # what an adapter declares for the conformance kit
-from .discovery.pages import Page  # a document to serve over HTTP GET, for an adapter whose capabilities set `pages`
+from .discovery.pages import (
+    Page,  # a document to serve over HTTP GET, for an adapter whose capabilities set `pages`
+    pages_beside,  # the pages given to create_app by path, checked against the endpoints' paths
+)
 from .discovery.routing import (
     UPGRADE_REQUIRED,  # the answer to plain HTTP at an endpoint's path, for a framework that decides that itself
     HTTPAnswer,  # a plain HTTP answer the core decided, to write in the framework's terms
@@ -76,6 +79,7 @@ __all__ = [
     "asyncio_task_getter",
     "drain_endpoints",
     "logger",
+    "pages_beside",
     "registries",
     "start_endpoints",
 ]

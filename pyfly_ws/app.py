@@ -6,8 +6,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from .adapter import Adapter
+from .asyncapi.attached import attach_document
+from .asyncapi.document import asyncapi_document
+from .asyncapi.options import AsyncAPI
+from .asyncapi.pages import asyncapi_pages
 from .config import choose_adapter, load_adapter
 from .discovery.discover import discover
+from .discovery.pages import attach_pages, pages_beside
+from .exceptions import ConfigurationError
 from .lifecycle.apps import attach_registry
 from .lifecycle.registry import Service, SessionRegistry
 from .mapping.guards import Guard
@@ -25,6 +31,7 @@ def create_app(
     limits: Limits | None = None,
     registry: SessionRegistry | None = None,
     services: Iterable[Service] = (),
+    asyncapi: str | AsyncAPI | None = None,
     **options: Any,
 ) -> Any:
     """Build an ASGI application serving every WebSocket endpoint in ``source``.
@@ -40,12 +47,38 @@ def create_app(
     application drains it on lifespan shutdown); ``services`` (a
     :class:`~pyfly_ws.hub.Hub`, say) start with the application and stop after
     the drain. Other ``options`` go to the adapter's application.
+
+    ``asyncapi`` (off by default) serves the endpoints' AsyncAPI 3.0.0
+    document: a path (``"/asyncapi"``) or an :class:`~pyfly_ws.asyncapi.AsyncAPI`
+    (path, title, servers, guards...). The document is built here, once; the
+    application then answers ``GET path`` with an HTML page that reads it
+    (self-contained: it loads nothing from the internet), ``path + ".json"``
+    and ``path + ".yaml"`` (the latter needs PyYAML: ``pip install
+    "pyfly-ws[yaml]"``; without it, a 404 saying so), behind the options'
+    guards. The adapter must declare the ``pages`` capability.
     """
     chosen = adapter if isinstance(adapter, Adapter) else load_adapter(choose_adapter(adapter)[0])
     registry = SessionRegistry() if registry is None else registry
     for service in services:
         registry.add_service(service)
     endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
+    pages = list(options.pop("pages", None) or ())
+    if (pages or asyncapi is not None) and not getattr(getattr(chosen, "capabilities", None), "pages", False):
+        asked = "asyncapi=" if asyncapi is not None else "pages="
+        raise ConfigurationError(
+            f"{asked} needs an adapter that serves pages: the {chosen.name!r} adapter's capabilities lack 'pages'"
+        )
+    document: dict[str, Any] | None = None
+    if asyncapi is not None:
+        described = asyncapi if isinstance(asyncapi, AsyncAPI) else AsyncAPI(path=asyncapi)
+        document = asyncapi_document(endpoints, described)
+        pages += asyncapi_pages(document, described)
+    if pages:
+        options["pages"] = pages = list(pages_beside(endpoints, pages).values())
     app = chosen.create_app(endpoints, **options)
     attach_registry(app, registry)  # for pyfly_ws.registry_of(app), and `pyfly-ws run`'s drain
+    if document is not None:
+        attach_document(app, document)  # for pyfly_ws.asyncapi.attached.document_of(app), and the command line
+    if pages:  # printed by `pyfly-ws run`: the pages that answer (not a 404 naming a missing extra)
+        attach_pages(app, [page.path for page in pages if page.content.status < 400])
     return app

@@ -22,6 +22,7 @@ from .asyncapi.serialize import document_json, document_yaml
 from .config import ENV_VAR, available_adapters, choose_adapter, describe_import_error, load_adapter
 from .discovery.container import ResolutionError
 from .discovery.discover import discover
+from .discovery.pages import pages_of
 from .exceptions import ConfigurationError
 from .lifecycle.apps import registry_of
 from .lifecycle.registry import Endpoint
@@ -131,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
     sock = listen(args.host, args.port)  # a taken port fails here, before the application's startup
     base = f"{args.host}:{sock.getsockname()[1]}"
     print(f"pyfly-ws: serving {name} ({adapter_text} adapter) on {args.server} at http://{base}", flush=True)
-    for page in getattr(app, "pyfly_ws_pages", ()):
+    for page in _served_pages(app):  # the AsyncAPI page and documents among them (create_app(..., asyncapi=...))
         print(f"  http://{base}{page}    (open in a browser)", flush=True)
     for path, endpoint in zip(paths, endpoints, strict=True):
         print(f"  ws://{base}{path}    {endpoint.qualname}", flush=True)
@@ -210,6 +211,18 @@ def _served_at(path: str, endpoint: Endpoint) -> Endpoint:
 
 _FRAMEWORK_ADAPTERS = {"starlette": "starlette", "fastapi": "starlette", "litestar": "litestar", "quart": "quart"}
 """The adapter that serves an application of each framework (by the top-level package of its class)."""
+
+
+def _served_pages(app: object) -> list[str]:
+    """The paths of the pages ``app`` serves, and those of the applications it wraps (``__wrapped__``)."""
+    found: list[str] = []
+    for _ in range(16):
+        found += [path for path in pages_of(app) if path not in found]
+        inner = getattr(app, "__wrapped__", None)
+        if inner is None:
+            break
+        app = inner
+    return found
 
 
 def _unwrapped(app: object) -> object:

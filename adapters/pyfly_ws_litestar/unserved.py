@@ -34,7 +34,7 @@ def upgrade_required_handler(
         if answer is None:
             return create_exception_response(request, exc)
         return Response(
-            answer.body, status_code=answer.status, headers=dict(answer.headers), media_type="text/plain; charset=utf-8"
+            answer.content, status_code=answer.status, headers=dict(answer.headers), media_type=answer.media_type
         )
 
     return handler

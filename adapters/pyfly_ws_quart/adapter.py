@@ -8,8 +8,10 @@ from typing import Any
 from quart import Quart
 
 from pyfly_ws import Capabilities, Endpoint, discover
+from pyfly_ws.adapter import Page
 
 from .blueprint import endpoints_blueprint
+from .pages import add_pages
 from .unserved import install_unserved_answers
 
 __all__ = ["QuartAdapter", "adapter", "create_app"]
@@ -31,7 +33,7 @@ class QuartAdapter:
 
     name = "quart"
     capabilities = Capabilities(
-        subprotocols=True, accept_headers=True, close_reasons=True, peer_close_codes=True, trio=False
+        subprotocols=True, accept_headers=True, close_reasons=True, peer_close_codes=True, pages=True, trio=False
     )
     """What the conformance suite may expect of this adapter beyond the core contract."""
 
@@ -43,14 +45,16 @@ class QuartAdapter:
         url_prefix: str | None = None,
         blueprint_name: str = "pyfly_ws",
         config: Mapping[str, Any] | None = None,
+        pages: Sequence[Page] = (),
         **options: Any,
     ) -> Quart:
-        """A Quart application serving ``endpoints``."""
+        """A Quart application serving ``endpoints``, and ``pages`` (:class:`~pyfly_ws.adapter.Page`) at their paths."""
         options.setdefault("static_folder", None)
         app = Quart(import_name, **options)
         if config:
             app.config.update(config)
         install_unserved_answers(app)
+        add_pages(app, endpoints, pages)
         app.register_blueprint(endpoints_blueprint(endpoints, name=blueprint_name, url_prefix=url_prefix))
         return app
 

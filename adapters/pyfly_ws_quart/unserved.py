@@ -5,18 +5,22 @@ README). A WebSocket handshake to an unknown path is refused with HTTP 403,
 where Quart would answer 404. A plain HTTP request to an endpoint's path gets
 the core's :data:`~pyfly_ws.adapter.UPGRADE_REQUIRED` (426), where Quart
 would answer 400 (or 405 to a method other than GET); werkzeug's router
-decides that the path is an endpoint's. An application you mount endpoints
-into keeps its own answers.
+decides that the path is an endpoint's. At a page's path (see
+:mod:`pyfly_ws_quart.pages`), another method than ``GET`` or ``HEAD`` gets the
+page's own answer (405) and a WebSocket handshake 403, where Quart would
+answer 405 and 400. An application you mount endpoints into keeps its own answers.
 """
 
 from __future__ import annotations
 
-from quart import Quart, Response, current_app, request
+from quart import Quart, Response, current_app, request, websocket
 from quart.ctx import has_websocket_context
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import WebsocketMismatch
 
-from pyfly_ws.adapter import UPGRADE_REQUIRED
+from pyfly_ws.adapter import UPGRADE_REQUIRED, Page
+
+from .pages import PAGES_EXTENSION, answer_page
 
 __all__ = ["install_unserved_answers"]
 
@@ -29,14 +33,22 @@ async def _unknown_path(error: NotFound) -> HTTPException | Response:
 
 def _upgrade_required() -> Response:
     answer = UPGRADE_REQUIRED
-    return Response(answer.body, status=answer.status, headers=dict(answer.headers), mimetype="text/plain")
+    return Response(answer.content, status=answer.status, headers=dict(answer.headers), content_type=answer.media_type)
 
 
 async def _not_upgraded(error: WebsocketMismatch) -> HTTPException | Response:
-    return error if has_websocket_context() else _upgrade_required()
+    if not has_websocket_context():
+        return _upgrade_required()
+    # A handshake at a page's path is refused as at any path no endpoint serves.
+    return Response("", status=403) if websocket.path in current_app.extensions.get(PAGES_EXTENSION, {}) else error
 
 
 async def _other_method(error: MethodNotAllowed) -> HTTPException | Response:
+    page: Page | None = (
+        None if has_websocket_context() else current_app.extensions.get(PAGES_EXTENSION, {}).get(request.path)
+    )
+    if page is not None:  # a POST (say) to a page: its 405 is the core's
+        return await answer_page(page)
     # A POST (say) to an endpoint's path: werkzeug tells the method apart before the missing upgrade.
     url_adapter = None if has_websocket_context() else current_app.create_url_adapter(request)
     if url_adapter is None:

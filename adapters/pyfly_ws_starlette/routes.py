@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from starlette.applications import Starlette
-from starlette.routing import Router, WebSocketRoute
+from starlette.routing import Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from pyfly_ws import Endpoint, Service, SessionRegistry, discover
-from pyfly_ws.adapter import REGISTRY_ATTRIBUTE
+from pyfly_ws.adapter import REGISTRY_ATTRIBUTE, Page, pages_beside
 
 from .connection import StarletteConnection
 from .lifespan import draining_lifespan
 
-__all__ = ["EndpointApp", "endpoint_route", "mount", "route_path", "routes", "translate"]
+__all__ = ["EndpointApp", "endpoint_route", "mount", "page_routes", "route_path", "routes", "translate"]
 
 
 def _param(name: str, is_path: bool) -> str:
@@ -61,6 +61,14 @@ def translate(endpoints: Iterable[Endpoint]) -> list[WebSocketRoute]:
     return [endpoint_route(endpoint) for endpoint in endpoints]
 
 
+def page_routes(endpoints: Iterable[Endpoint], pages: Sequence[Page], prefix: str = "") -> list[Route]:
+    """A ``Route`` per page (every method goes to the page, which answers 405 itself), checked against ``endpoints``."""
+    return [
+        Route(prefix + page.path, page, include_in_schema=False, name=f"pyfly_ws:page:{page.path}")
+        for page in pages_beside(endpoints, pages).values()
+    ]
+
+
 def routes(source: object) -> list[WebSocketRoute]:
     """``WebSocketRoute``s for every endpoint in ``source`` (anything :func:`pyfly_ws.discover` accepts).
 
@@ -77,6 +85,7 @@ def mount(
     *,
     registry: SessionRegistry | None = None,
     services: Iterable[Service] = (),
+    pages: Sequence[Page] = (),
 ) -> SessionRegistry:
     """Serve every endpoint in ``source`` from an existing Starlette or FastAPI app (or router); returns the registry.
 
@@ -92,6 +101,8 @@ def mount(
     ``registry`` (the one a previous ``mount`` on the same app made, else a new
     one), which is returned and also found by :func:`pyfly_ws.registry_of(app)
     <pyfly_ws.registry_of>`, so ``pyfly-ws run`` drains the app on a signal.
+    ``pages`` (:class:`~pyfly_ws.adapter.Page`, the AsyncAPI ones of
+    :func:`pyfly_ws.asyncapi.pages.asyncapi_pages` say) are routed in front too.
     """
     router = app if isinstance(app, Router) else app.router
     known = getattr(router, REGISTRY_ATTRIBUTE, None)
@@ -100,7 +111,11 @@ def mount(
         chosen.add_service(service)
     endpoints = discover(source, registry=chosen)
     prefix = getattr(router, "prefix", "")  # FastAPI's APIRouter applies its prefix to each route added to it
-    router.routes[0:0] = [endpoint_route(endpoint, prefix if isinstance(prefix, str) else "") for endpoint in endpoints]
+    prefix = prefix if isinstance(prefix, str) else ""
+    router.routes[0:0] = [
+        *(endpoint_route(endpoint, prefix) for endpoint in endpoints),
+        *page_routes(endpoints, pages, prefix),
+    ]
     if chosen is not known:  # once per registry: its endpoints are read when the lifespan runs
         router.lifespan_context = draining_lifespan(chosen, router.lifespan_context)
     for target in (router, app):

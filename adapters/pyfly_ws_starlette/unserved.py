@@ -33,7 +33,7 @@ class _UpgradeRequired:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         answer = UPGRADE_REQUIRED
         await send({"type": "http.response.start", "status": answer.status, "headers": answer.raw_headers()})
-        await send({"type": "http.response.body", "body": answer.body.encode("utf-8")})
+        await send({"type": "http.response.body", "body": answer.content})
 
 
 def upgrade_required_routes(endpoints: Iterable[Endpoint]) -> list[Route]:

@@ -98,9 +98,9 @@ class CaseContext:
         records: list[dict[str, Any]] = await self._probe({"op": "logs", "since": self._log_mark})
         return [r for r in records if level is None or r["level"] == level]
 
-    async def http(self, method: str, path: str) -> HTTPReply:
+    async def http(self, method: str, path: str, headers: Sequence[tuple[str, str]] = ()) -> HTTPReply:
         """Send a plain HTTP request (no WebSocket upgrade, no body) to ``path`` on this transport."""
-        return await http_request(self.client, method, path)
+        return await http_request(self.client, method, path, headers)
 
     def open(
         self, path: str, *, client: ASGIClient | URLClient | None = None, **options: Any

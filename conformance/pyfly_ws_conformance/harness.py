@@ -39,10 +39,20 @@ class Harness:
         return self.adapter.name
 
     def build_app(self, source: object | None = None) -> Any:
-        """A fresh application serving every case's controllers (or ``source``)."""
+        """A fresh application serving every case's controllers (or ``source``).
+
+        An adapter declaring the ``pages`` capability also gets the pages the
+        ``pages`` cases read (``pages=``), unless ``app_options`` give its own.
+        """
         from pyfly_ws import discover
 
-        return self.adapter.create_app(discover(source if source is not None else case_source()), **self.app_options)
+        from .cases.pages import kit_pages
+
+        endpoints = discover(source if source is not None else case_source())
+        options = dict(self.app_options)
+        if self.capabilities.pages and "pages" not in options:
+            options["pages"] = kit_pages(endpoints)
+        return self.adapter.create_app(endpoints, **options)
 
 
 def case_source() -> Container:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,8 +13,8 @@ from pyfly_ws.testing import ASGIClient, URLClient
 
 __all__ = ["HTTPReply", "http_request"]
 
-_READ_LIMIT = 1 << 16
-"""Bytes of a reply read at most: the answers the cases look at are a few lines long."""
+_READ_LIMIT = 1 << 20
+"""Bytes of a reply read at most: the answers the cases look at are a few lines, or a small document, long."""
 
 
 @dataclass(frozen=True)
@@ -26,14 +26,16 @@ class HTTPReply:
     body: bytes
 
 
-async def http_request(client: ASGIClient | URLClient, method: str, path: str) -> HTTPReply:
-    """Send ``method path`` without a body to the app behind ``client``; its answer."""
+async def http_request(
+    client: ASGIClient | URLClient, method: str, path: str, headers: Sequence[tuple[str, str]] = ()
+) -> HTTPReply:
+    """Send ``method path`` without a body (with ``headers`` besides ``host``) to the app behind ``client``."""
     if isinstance(client, ASGIClient):
-        return await _in_process(client, method, path)
-    return await _over_socket(client.base_url, method, path)
+        return await _in_process(client, method, path, headers)
+    return await _over_socket(client.base_url, method, path, headers)
 
 
-async def _in_process(client: ASGIClient, method: str, path: str) -> HTTPReply:
+async def _in_process(client: ASGIClient, method: str, path: str, extra: Sequence[tuple[str, str]]) -> HTTPReply:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -44,7 +46,8 @@ async def _in_process(client: ASGIClient, method: str, path: str) -> HTTPReply:
         "raw_path": path.encode(),
         "root_path": "",
         "query_string": b"",
-        "headers": [(b"host", client.host.encode())],
+        "headers": [(b"host", client.host.encode())]
+        + [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra],
         "client": client.client,
         "server": ("testserver", 80),
         "state": {},
@@ -76,10 +79,11 @@ async def _in_process(client: ASGIClient, method: str, path: str) -> HTTPReply:
     return HTTPReply(int(start["status"]), headers, body)
 
 
-async def _over_socket(base_url: str, method: str, path: str) -> HTTPReply:
+async def _over_socket(base_url: str, method: str, path: str, extra: Sequence[tuple[str, str]]) -> HTTPReply:
     address = urlsplit(base_url)
     host, port = address.hostname or "127.0.0.1", address.port or 80
-    request = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    given = "".join(f"{name}: {value}\r\n" for name, value in extra)
+    request = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{given}Connection: close\r\n\r\n"
     received = b""
     with anyio.fail_after(10):
         async with await anyio.connect_tcp(host, port) as stream:

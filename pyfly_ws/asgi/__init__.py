@@ -14,11 +14,17 @@ __all__ = ["ASGIAdapter", "ASGIConnection", "PyflyASGIApp", "adapter"]
 
 
 class ASGIAdapter:
-    """Builds a :class:`PyflyASGIApp`; options: ``fallback``, ``on_startup``, ``on_shutdown``."""
+    """Builds a :class:`PyflyASGIApp`; options: ``fallback``, ``on_startup``, ``on_shutdown``, ``pages``."""
 
     name = "asgi"
     capabilities = Capabilities(
-        subprotocols=True, accept_headers=True, close_reasons=True, http_denial=True, peer_close_codes=True, trio=True
+        subprotocols=True,
+        accept_headers=True,
+        close_reasons=True,
+        http_denial=True,
+        peer_close_codes=True,
+        pages=True,
+        trio=True,
     )
     """What the conformance suite may expect of this adapter beyond the core contract."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from ..asgi_types import ASGIApp, Receive, Scope, Send
+from ..discovery.pages import Page, pages_beside
 from ..discovery.routing import NOT_FOUND, RouteTable
 from ..exceptions import ConfigurationError
 from ..hub import HubUnavailableError
@@ -27,7 +28,8 @@ class PyflyASGIApp:
     HTTP request 404. ``on_startup`` and ``on_shutdown`` hooks (sync or async)
     run in the ASGI lifespan; on shutdown the live sessions are drained first
     (see :class:`~pyfly_ws.SessionRegistry`). With a fallback, the lifespan is
-    the fallback's, and draining is the application's to call.
+    the fallback's, and draining is the application's to call. ``pages``
+    (:class:`~pyfly_ws.adapter.Page`) are served at their paths, ahead of the fallback.
     """
 
     connection_class: type[ASGIConnection] = ASGIConnection
@@ -40,6 +42,7 @@ class PyflyASGIApp:
         fallback: ASGIApp | None = None,
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
+        pages: Sequence[Page] = (),
     ) -> None:
         self.routes = RouteTable(endpoints)
         """The endpoints in routing precedence (the core's rule, as on every adapter)."""
@@ -47,6 +50,8 @@ class PyflyASGIApp:
         self.fallback = fallback
         self.on_startup = tuple(on_startup)
         self.on_shutdown = tuple(on_shutdown)
+        self.pages: Mapping[str, Page] = pages_beside(self.endpoints, pages)
+        """The pages served, by path."""
 
     @property
     def registry(self) -> SessionRegistry:
@@ -69,6 +74,8 @@ class PyflyASGIApp:
                 await self.fallback(scope, receive, send)
             else:
                 await refuse(None, self.connection_class(scope, receive, send), "no endpoint at this path")
+        elif kind == "http" and scope["path"] in self.pages:
+            await self.pages[scope["path"]](scope, receive, send)
         elif self.fallback is not None:
             await self.fallback(scope, receive, send)
         elif kind == "lifespan":

@@ -9,25 +9,31 @@ Every answer is decided here, so it is the same on every adapter: the page's
 guards run first, on a :class:`~pyfly_ws.HandshakeView` of the request (a
 guard's :class:`~pyfly_ws.Reject` gives its status and reason, a guard that
 raises anything else gives 403), then ``GET`` and ``HEAD`` get the content (the
-server leaves the body out for ``HEAD``), and any other method 405 with
-``Allow: GET, HEAD``.
+body left out for ``HEAD``), and any other method 405 with
+``Allow: GET, HEAD``. A page's path must not be one an endpoint serves
+(:func:`pages_beside` says so at build time).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..asgi_types import Receive, Scope, Send
 from ..datastructures import Headers, QueryParams
+from ..exceptions import ConfigurationError
+from ..lifecycle.registry import Endpoint
 from ..lifecycle.run import logger
 from ..mapping.guards import Guard, HandshakeView, Reject
 from ..session.connection import Handshake
-from .routing import HTTPAnswer
+from .routing import HTTPAnswer, RouteTable
 
-__all__ = ["Page", "pages_at"]
+__all__ = ["PAGES_ATTRIBUTE", "Page", "attach_pages", "pages_at", "pages_beside", "pages_of"]
+
+PAGES_ATTRIBUTE = "pyfly_ws_pages"
+"""The attribute listing the paths of an application's pages (on it, or on its ``state``), for ``pyfly-ws run``."""
 
 _METHODS = ("GET", "HEAD")
 _NOT_ALLOWED = HTTPAnswer(405, "Method Not Allowed: GET or HEAD\n", (("allow", "GET, HEAD"),))
@@ -83,21 +89,75 @@ class Page:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The page as an ASGI application, for an adapter that mounts one (``http`` scopes only)."""
+        """The page as an ASGI application, for an adapter that mounts one.
+
+        A WebSocket handshake at a page's path is refused (HTTP 403), as at any
+        path no endpoint serves; other scopes than ``http`` are not a page's.
+        """
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["type"] != "http":
+            return
         method = str(scope.get("method", "GET"))
         answer = await self.answer(method, Handshake.from_scope(scope))
         await send({"type": "http.response.start", "status": answer.status, "headers": answer.raw_headers()})
         await send({"type": "http.response.body", "body": b"" if method.upper() == "HEAD" else answer.content})
 
 
-def pages_at(pages: Sequence[Page]) -> dict[str, Page]:
-    """``pages`` by path; two at one path raise ``ValueError``."""
+def pages_at(pages: Iterable[Page]) -> dict[str, Page]:
+    """``pages`` by path; two at one path raise :class:`~pyfly_ws.ConfigurationError` (a ``ValueError``)."""
     found: dict[str, Page] = {}
     for page in pages:
+        if not isinstance(page, Page):
+            raise ConfigurationError(f"pages= takes pyfly_ws.adapter.Page objects, got {page!r}")
         if page.path in found:
-            raise ValueError(f"two pages at {page.path!r}")
+            raise ConfigurationError(f"two pages at {page.path!r}")
         found[page.path] = page
     return found
+
+
+def pages_beside(endpoints: Iterable[Endpoint], pages: Iterable[Page] | None) -> dict[str, Page]:
+    """:func:`pages_at`, checked against ``endpoints``: a page at a path an endpoint serves is a ``ConfigurationError``.
+
+    Each adapter calls it on the ``pages`` it is given, so the rule is the same everywhere.
+    """
+    found = pages_at(pages or ())
+    routes = RouteTable(endpoints)
+    for path in found:
+        served = routes.match(path)
+        if served is not None:
+            endpoint = served[0]
+            raise ConfigurationError(
+                f"the page at {path!r} clashes with the endpoint {endpoint.qualname} at {endpoint.path!r}: "
+                "serve the page (or the endpoint) at another path"
+            )
+    return found
+
+
+def attach_pages(app: object, paths: Iterable[str]) -> bool:
+    """Add ``paths`` to the pages recorded for ``app`` (on it, else on its ``state``); whether they are found."""
+    known = pages_of(app)
+    listed = [*known, *(path for path in paths if path not in known)]
+    for holder in (app, getattr(app, "state", None)):
+        if holder is None:
+            continue
+        try:
+            setattr(holder, PAGES_ATTRIBUTE, listed)
+        except (AttributeError, TypeError):
+            continue
+        if pages_of(app) == listed:
+            return True
+    return False
+
+
+def pages_of(app: object) -> list[str]:
+    """The paths of the pages ``app`` serves, as :func:`attach_pages` recorded them (or as the app lists them)."""
+    for holder in (app, getattr(app, "state", None)):
+        found = getattr(holder, PAGES_ATTRIBUTE, None)
+        if isinstance(found, list | tuple) and all(isinstance(path, str) for path in found):
+            return list(found)
+    return []
 
 
 def _name(guard: object) -> str:

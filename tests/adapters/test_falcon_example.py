@@ -138,7 +138,7 @@ def test_pyproject_declares_the_adapter_as_a_third_party_would() -> None:
     assert load_adapter("pyfly_ws_falcon:adapter") is pyfly_ws_falcon.adapter
     assert isinstance(pyfly_ws_falcon.adapter, pyfly_ws.Adapter)
     assert pyfly_ws_falcon.adapter.name == "falcon"
-    flags = {"subprotocols", "accept_headers", "close_reasons", "peer_close_codes", "http_denial", "trio"}
+    flags = {"subprotocols", "accept_headers", "close_reasons", "peer_close_codes", "http_denial", "pages", "trio"}
     assert set(pyfly_ws_falcon.CAPABILITIES) == flags
 
 

@@ -486,3 +486,20 @@ def test_pyfly_ws_run_drains_a_mounted_app_on_sigterm(target: str) -> None:
             proc.kill()
             proc.communicate()
     assert out.count("on_disconnect /ws/wait 1001 server shutting down") == 2, out
+
+
+async def test_mount_serves_pages_beside_the_endpoints_under_the_router_prefix() -> None:
+    from pyfly_ws.asyncapi import AsyncAPI, asyncapi_document
+    from pyfly_ws.asyncapi.pages import asyncapi_pages
+
+    options = AsyncAPI(path="/asyncapi")
+    pages = asyncapi_pages(asyncapi_document(pyfly_ws.discover(Held), options), options)
+    app = FastAPI()
+    router = APIRouter(prefix="/v1")
+    pyfly_ws_starlette.mount(router, Held, pages=pages)
+    app.include_router(router)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        served = await http.get("/v1/asyncapi.json")
+        assert (await http.post("/v1/asyncapi")).status_code == 405
+        assert (await http.get("/asyncapi.json")).status_code == 404
+    assert served.status_code == 200 and served.json()["asyncapi"] == "3.0.0"

@@ -62,7 +62,7 @@ def test_http_answer_is_upgrade_required_at_an_endpoint_path_only() -> None:
     assert UPGRADE_REQUIRED.status == 426
     assert (b"upgrade", b"websocket") in UPGRADE_REQUIRED.raw_headers()
     length = dict(UPGRADE_REQUIRED.raw_headers())[b"content-length"]
-    assert int(length) == len(UPGRADE_REQUIRED.body.encode())
+    assert int(length) == len(UPGRADE_REQUIRED.content)
 
 
 def _template(body: list[str], tail: list[str]) -> str:

@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     msgspec_structs,
     ordering,
     outgoing,
+    pages,
     payload_kinds,
     properties,
     protocol_errors,

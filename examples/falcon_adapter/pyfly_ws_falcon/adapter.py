@@ -9,9 +9,10 @@ from typing import Any
 from falcon import HTTPMethodNotAllowed, HTTPRouteNotFound
 from falcon.asgi import App, Request, Response, WebSocket
 from pyfly_ws import Capabilities, CloseCode, Endpoint, discover
-from pyfly_ws.adapter import RouteTable, drain_endpoints, start_endpoints
+from pyfly_ws.adapter import Page, RouteTable, drain_endpoints, start_endpoints
 
 from .connection import PEER_CLOSE_KEY, PeerClose
+from .pages import add_pages
 from .routes import add_endpoints
 
 __all__ = ["CAPABILITIES", "FalconAdapter", "FalconApp", "Lifespan", "adapter", "create_app", "upgrade_required"]
@@ -24,6 +25,7 @@ CAPABILITIES = {
     "close_reasons": True,  # ASGI servers implementing spec 2.3 or later (uvicorn, hypercorn)
     "peer_close_codes": True,  # the reason needs FalconApp (create_app); add_routes into a plain App gives ""
     "http_denial": False,  # Falcon has no WebSocket denial response: a refusal is always 403
+    "pages": True,  # create_app(endpoints, pages=[...]): a route per page (pyfly_ws_falcon.pages)
     "trio": False,  # Falcon's WebSocket buffers incoming messages with asyncio
 }
 """The optional behaviours verified for this adapter, as ``pyfly_ws.Capabilities`` flags."""
@@ -76,10 +78,10 @@ def upgrade_required(routes: RouteTable) -> Any:
         if answer is None:
             raise ex
         resp.status = answer.status
-        resp.content_type = "text/plain; charset=utf-8"
+        resp.content_type = answer.media_type
         for name, value in answer.headers:
             resp.set_header(name, value)
-        resp.text = answer.body
+        resp.data = answer.content
 
     return handler
 
@@ -92,8 +94,8 @@ class FalconAdapter:
     capabilities = Capabilities(**CAPABILITIES)
     """What the pyfly-ws conformance suite may expect beyond the core contract."""
 
-    def create_app(self, endpoints: Sequence[Endpoint], **options: Any) -> FalconApp:
-        """A :class:`FalconApp` serving ``endpoints``; ``options`` go to ``falcon.asgi.App(...)``.
+    def create_app(self, endpoints: Sequence[Endpoint], *, pages: Sequence[Page] = (), **options: Any) -> FalconApp:
+        """A :class:`FalconApp` serving ``endpoints`` and ``pages``; ``options`` go to ``falcon.asgi.App(...)``.
 
         Beyond the routes, the app sends no close reason the handler did not
         give (Falcon would fill in e.g. "Normal Closure"), and refuses an
@@ -106,6 +108,7 @@ class FalconAdapter:
         app.add_error_handler(HTTPRouteNotFound, refuse_unknown_path)
         app.add_error_handler(HTTPMethodNotAllowed, upgrade_required(RouteTable(endpoints)))
         add_endpoints(app, endpoints)
+        add_pages(app, endpoints, pages)
         app.add_middleware(Lifespan(endpoints))
         return app
 
