@@ -253,6 +253,15 @@ def _check_plugin_alone(session: nox.Session, wheel: str, where: str) -> None:
     bin_dir = f"{where}/venv/bin"
     session.run(f"{bin_dir}/python", "-m", "pip", "install", "-q", wheel, "pytest", external=True)
     session.run(f"{bin_dir}/python", os.path.abspath("tests/support/wheel_messages.py"), external=True)
+    described = session.run(
+        f"{bin_dir}/pyfly-ws",
+        "asyncapi",
+        "wheel_messages",
+        external=True,
+        silent=True,
+        env={"PYTHONPATH": os.path.abspath("tests/support")},
+    )
+    assert '"asyncapi": "3.0.0"' in str(described), described  # the command, from the wheel, with no extra
     project = f"{where}/project"
     os.makedirs(project)
     with open(f"{project}/test_one.py", "w", encoding="utf-8") as test:

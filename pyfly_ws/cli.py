@@ -197,7 +197,7 @@ def _asyncapi(args: argparse.Namespace) -> int:
             file.write(text)
     except OSError as exc:
         raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    counts = f"{len(document.get('channels', {}))} channels, {len(document.get('operations', {}))} operations"
+    counts = f"{_count(document.get('channels'), 'channel')}, {_count(document.get('operations'), 'operation')}"
     print(f"pyfly-ws: wrote the AsyncAPI document of {name} to {args.output} ({counts})")
     return 0
 
@@ -351,3 +351,8 @@ def _version() -> str:
         from . import __version__
 
         return __version__
+
+
+def _count(items: object, noun: str) -> str:
+    number = len(items) if isinstance(items, dict) else 0
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

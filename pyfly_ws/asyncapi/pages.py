@@ -9,16 +9,15 @@ built here, once, when the application is built.
 
 from __future__ import annotations
 
-import importlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ..discovery.pages import Page
 from ..discovery.routing import HTTPAnswer
-from ..exceptions import ConfigurationError
+from ..exceptions import ConfigurationError, MissingDependencyError
 from .html import document_html
 from .options import AsyncAPI
+from .serialize import document_json, document_yaml
 
 __all__ = ["HTML_MEDIA_TYPE", "JSON_MEDIA_TYPE", "YAML_MEDIA_TYPE", "YAML_MISSING", "asyncapi_pages"]
 
@@ -46,7 +45,7 @@ def asyncapi_pages(document: Mapping[str, Any], options: AsyncAPI) -> list[Page]
         )
     guards = tuple(options.guards)
     html = HTTPAnswer(200, document_html(document), _HTML_HEADERS, HTML_MEDIA_TYPE)
-    as_json = HTTPAnswer(200, _document_json(document), (_NOSNIFF,), JSON_MEDIA_TYPE)
+    as_json = HTTPAnswer(200, document_json(dict(document)), (_NOSNIFF,), JSON_MEDIA_TYPE)
     return [
         Page(path, html, guards),
         Page(f"{path}.json", as_json, guards),
@@ -56,21 +55,7 @@ def asyncapi_pages(document: Mapping[str, Any], options: AsyncAPI) -> list[Page]
 
 def _yaml(document: Mapping[str, Any]) -> HTTPAnswer:
     try:
-        text = _document_yaml(document)
-    except ModuleNotFoundError as exc:
-        if exc.name != "yaml":
-            raise
+        text = document_yaml(dict(document))
+    except MissingDependencyError:
         return HTTPAnswer(404, YAML_MISSING)
     return HTTPAnswer(200, text, (_NOSNIFF,), YAML_MEDIA_TYPE)
-
-
-# Until pyfly_ws.asyncapi.serialize lands: the document as text, the same way it will (keys in order, UTF-8).
-
-
-def _document_json(document: Mapping[str, Any]) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def _document_yaml(document: Mapping[str, Any]) -> str:
-    yaml: Any = importlib.import_module("yaml")  # an optional dependency: pip install "pyfly-ws[yaml]"
-    return str(yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True))

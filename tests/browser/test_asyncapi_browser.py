@@ -126,7 +126,8 @@ def test_the_asyncapi_page_shows_every_channel_message_and_field_offline(chat: s
             page.screenshot(path=str(ARTIFACTS / "asyncapi-chat.png"), full_page=True)
             if os.environ.get("PYFLY_WS_UPDATE_SCREENSHOT"):
                 README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(README_SCREENSHOT))  # the first screen, for the README
+                # For the README: one message of the chat, its frame's fields in a table.
+                page.locator("#message-chat-send").screenshot(path=str(README_SCREENSHOT))
             attempted = list(elsewhere)
             probe = browser.new_page()  # the watch itself: a page that does load something is caught
             probe.set_content('<img src="https://example.com/probe.png">', wait_until="networkidle")

@@ -33,13 +33,17 @@ def test_the_document_of_a_module_as_json_and_yaml(tmp_path: Path) -> None:
     document: dict[str, Any] = json.loads(printed.stdout)
     validate.check(document)
     assert document["channels"]["ChatController"]["address"] == "/ws/chat/{room}"
-    assert document["info"]["title"] == "pyfly-ws"  # this repository's pyproject.toml
+    assert document["info"]["title"] == "pyfly-ws chat"  # the document create_app(..., asyncapi=...) built
+
+    described = pyfly_ws("asyncapi", "examples.confirm")  # no asyncapi options: this repository's pyproject.toml
+    assert described.returncode == 0, described.stderr
+    assert json.loads(described.stdout)["info"]["title"] == "pyfly-ws"
 
     written = pyfly_ws("asyncapi", "examples.chat", "--output", str(tmp_path / "chat.yaml"))  # YAML, by its suffix
     assert written.returncode == 0, written.stderr
     assert written.stdout == (
         f"pyfly-ws: wrote the AsyncAPI document of examples.chat:app to {tmp_path / 'chat.yaml'} "
-        "(1 channels, 7 operations)\n"
+        "(1 channel, 7 operations)\n"
     )
     text = (tmp_path / "chat.yaml").read_text(encoding="utf-8")
     assert yaml.safe_load(text) == document and "&id" not in text  # the same document, no anchors

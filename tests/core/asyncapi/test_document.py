@@ -241,15 +241,18 @@ def test_only_the_libraries_a_type_needs_are_imported() -> None:
         import sys
         from pyfly_ws import discover
         from pyfly_ws.asyncapi import asyncapi_document, document_json
-        import examples.chat, examples.confirm
-        document_json(asyncapi_document(discover([examples.chat, examples.confirm], check=False)))
+        import examples.confirm
+        document_json(asyncapi_document(discover([examples.confirm], check=False)))
         print(sorted(name for name in ("pydantic", "msgspec", "yaml", "jsonschema") if name in sys.modules))
+        import examples.chat  # its create_app(..., asyncapi=...) writes the YAML page: yaml is imported
+        document_json(asyncapi_document(discover([examples.chat], check=False)))
+        print(sorted(name for name in ("pydantic", "msgspec", "jsonschema") if name in sys.modules))
         """
     )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
     )
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.split("\n")[:2] == ["[]", "[]"]
 
 
 class CSV:
