@@ -14,6 +14,7 @@ import tomllib
 import traceback
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import Any
 
 from .adapter import Adapter
 from .exceptions import AdapterNotFoundError, AdapterUnavailableError, ConfigurationError
@@ -27,6 +28,7 @@ __all__ = [
     "describe_import_error",
     "import_object",
     "load_adapter",
+    "nearest_pyproject",
     "usable_adapters",
 ]
 
@@ -100,22 +102,33 @@ def choose_adapter(explicit: str | None = None, start: Path | None = None) -> tu
     return DEFAULT_ADAPTER, "default"
 
 
-def _from_pyproject(start: Path) -> tuple[str, str] | None:
-    for folder in (start.resolve(), *start.resolve().parents):
-        candidate = folder / "pyproject.toml"
+def nearest_pyproject(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` (the working directory) and its contents, or ``None``.
+
+    A file that cannot be read or parsed is a :class:`ConfigurationError` naming it.
+    """
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder / "pyproject.toml", *(parent / "pyproject.toml" for parent in folder.parents)):
         if not candidate.is_file():
             continue
         try:
-            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            return candidate, tomllib.loads(candidate.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigurationError(f"cannot read {candidate}: {exc}") from exc
-        name = data.get("tool", {}).get("pyfly-ws", {}).get("adapter")
-        if name is None:
-            return None
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigurationError(f"{candidate}: [tool.pyfly-ws] adapter must be a non-empty string")
-        return name.strip(), str(candidate)
     return None
+
+
+def _from_pyproject(start: Path) -> tuple[str, str] | None:
+    found = nearest_pyproject(start)
+    if found is None:
+        return None
+    candidate, data = found
+    name = data.get("tool", {}).get("pyfly-ws", {}).get("adapter")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigurationError(f"{candidate}: [tool.pyfly-ws] adapter must be a non-empty string")
+    return name.strip(), str(candidate)
 
 
 def import_object(name: str) -> object:

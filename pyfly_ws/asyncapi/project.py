@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..exceptions import ConfigurationError
+from ..config import nearest_pyproject
 
 __all__ = ["Project", "project_of"]
 
@@ -22,19 +21,11 @@ class Project:
 
 def project_of(start: Path | None = None) -> Project:
     """The ``[project]`` table of the nearest ``pyproject.toml`` at or above ``start`` (the working directory)."""
-    folder = (start or Path.cwd()).resolve()
-    for candidate in (folder / "pyproject.toml", *(parent / "pyproject.toml" for parent in folder.parents)):
-        if not candidate.is_file():
-            continue
-        try:
-            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigurationError(f"cannot read {candidate}: {exc}") from exc
-        table = data.get("project")
-        if not isinstance(table, dict):
-            return Project()
-        return Project(*(_text(table.get(key)) for key in ("name", "version", "description")))
-    return Project()
+    found = nearest_pyproject(start)
+    table = None if found is None else found[1].get("project")
+    if not isinstance(table, dict):
+        return Project()
+    return Project(*(_text(table.get(key)) for key in ("name", "version", "description")))
 
 
 def _text(value: object) -> str | None:

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from ..asgi_types import Receive, Scope, Send
 from ..datastructures import Headers, QueryParams
 from ..exceptions import ConfigurationError
+from ..lifecycle.apps import attach, attached
 from ..lifecycle.registry import Endpoint
 from ..lifecycle.run import logger
 from ..mapping.guards import Guard, HandshakeView, Reject
@@ -138,26 +139,13 @@ def pages_beside(endpoints: Iterable[Endpoint], pages: Iterable[Page] | None) ->
 def attach_pages(app: object, paths: Iterable[str]) -> bool:
     """Add ``paths`` to the pages recorded for ``app`` (on it, else on its ``state``); whether they are found."""
     known = pages_of(app)
-    listed = [*known, *(path for path in paths if path not in known)]
-    for holder in (app, getattr(app, "state", None)):
-        if holder is None:
-            continue
-        try:
-            setattr(holder, PAGES_ATTRIBUTE, listed)
-        except (AttributeError, TypeError):
-            continue
-        if pages_of(app) == listed:
-            return True
-    return False
+    return attach(app, PAGES_ATTRIBUTE, [*known, *(path for path in paths if path not in known)])
 
 
 def pages_of(app: object) -> list[str]:
     """The paths of the pages ``app`` serves, as :func:`attach_pages` recorded them (or as the app lists them)."""
-    for holder in (app, getattr(app, "state", None)):
-        found = getattr(holder, PAGES_ATTRIBUTE, None)
-        if isinstance(found, list | tuple) and all(isinstance(path, str) for path in found):
-            return list(found)
-    return []
+    found = attached(app, PAGES_ATTRIBUTE, list) or attached(app, PAGES_ATTRIBUTE, tuple) or ()
+    return list(found) if all(isinstance(path, str) for path in found) else []
 
 
 def _name(guard: object) -> str:

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TypeVar
 
 import anyio
 
 from .registry import Endpoint, SessionRegistry
 
-__all__ = ["REGISTRY_ATTRIBUTE", "attach_registry", "drain_endpoints", "registries", "registry_of", "start_endpoints"]
+__all__ = [
+    "REGISTRY_ATTRIBUTE",
+    "attach",
+    "attach_registry",
+    "attached",
+    "drain_endpoints",
+    "registries",
+    "registry_of",
+    "start_endpoints",
+]
 
 REGISTRY_ATTRIBUTE = "pyfly_ws_registry"
 """The attribute :func:`~pyfly_ws.create_app` sets on the application it builds (or on its ``state``)."""
 
 logger = logging.getLogger("pyfly_ws")
+
+T = TypeVar("T")
 
 
 def registries(endpoints: Iterable[Endpoint]) -> list[SessionRegistry]:
@@ -46,29 +58,38 @@ async def drain_endpoints(endpoints: Iterable[Endpoint]) -> None:
                 logger.warning("stopping %r failed", service, exc_info=True)
 
 
-def attach_registry(app: object, registry: SessionRegistry) -> bool:
-    """Record ``registry`` for :func:`registry_of`: as an attribute of ``app``, else of its ``state``.
+def attach(app: object, attribute: str, value: object) -> bool:
+    """Record ``value`` as ``attribute`` of ``app``, else of its ``state``; whether :func:`attached` now finds it.
 
     Litestar's application takes no new attributes (it has ``__slots__``, and
-    no weak references either), but its ``app.state`` does. Returns whether
-    :func:`registry_of` now finds ``registry``.
+    no weak references either), but its ``app.state`` does.
     """
     for holder in (app, getattr(app, "state", None)):
         if holder is None:
             continue
         try:
-            setattr(holder, REGISTRY_ATTRIBUTE, registry)
+            setattr(holder, attribute, value)
         except (AttributeError, TypeError):
             continue
-        if registry_of(app) is registry:
+        if attached(app, attribute, type(value)) is value:
             return True
     return False
 
 
-def registry_of(app: object) -> SessionRegistry | None:
-    """The registry of an application built by :func:`~pyfly_ws.create_app` (any adapter), or ``None``."""
+def attached(app: object, attribute: str, kind: type[T]) -> T | None:
+    """The ``kind`` :func:`attach` recorded as ``attribute`` of ``app`` (or of its ``state``), or ``None``."""
     for holder in (app, getattr(app, "state", None)):
-        found = getattr(holder, REGISTRY_ATTRIBUTE, None)
-        if isinstance(found, SessionRegistry):
+        found = getattr(holder, attribute, None)
+        if isinstance(found, kind):
             return found
     return None
+
+
+def attach_registry(app: object, registry: SessionRegistry) -> bool:
+    """Record ``registry`` for :func:`registry_of` (see :func:`attach`); whether it is found."""
+    return attach(app, REGISTRY_ATTRIBUTE, registry)
+
+
+def registry_of(app: object) -> SessionRegistry | None:
+    """The registry of an application built by :func:`~pyfly_ws.create_app` (any adapter), or ``None``."""
+    return attached(app, REGISTRY_ATTRIBUTE, SessionRegistry)
