@@ -1,0 +1,32 @@
+"""``Telemetry``: what ``create_app(..., telemetry=...)`` reports to OpenTelemetry, and through which providers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Telemetry"]
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """Where an application's metrics and traces go (the ``otel`` extra: ``pip install "pyfly-ws[otel]"``).
+
+    pyfly-ws only speaks the OpenTelemetry API: it never configures an SDK or
+    an exporter. ``meter_provider`` and ``tracer_provider`` default to the
+    global ones (``opentelemetry.metrics.get_meter_provider()`` and
+    ``opentelemetry.trace.get_tracer_provider()``), as instrumentation
+    libraries do. ``message_spans`` gives each message of a message-level
+    endpoint a short trace of its own, linked to its connection's span (off by
+    default: a span per message costs more than the message). ``enabled=False``
+    switches everything off, as if no ``telemetry`` were given.
+    """
+
+    meter_provider: Any = None
+    """An ``opentelemetry.metrics.MeterProvider``, or ``None`` for the global one."""
+    tracer_provider: Any = None
+    """An ``opentelemetry.trace.TracerProvider``, or ``None`` for the global one."""
+    message_spans: bool = False
+    """Whether each message of a message-level endpoint gets a span of its own."""
+    enabled: bool = True
+    """Whether the application reports anything at all."""
