@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .options import Telemetry
+from .options import Prometheus, Telemetry
 
-__all__ = ["Telemetry"]
+__all__ = ["Prometheus", "Telemetry"]

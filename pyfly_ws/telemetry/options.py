@@ -1,11 +1,14 @@
-"""``Telemetry``: what ``create_app(..., telemetry=...)`` reports to OpenTelemetry, and through which providers."""
+"""``Telemetry`` and ``Prometheus``: what ``create_app(..., telemetry=..., metrics=...)`` reports, and where."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Telemetry"]
+from ..mapping.guards import Guard
+
+__all__ = ["Prometheus", "Telemetry"]
 
 
 @dataclass(frozen=True)
@@ -30,3 +33,16 @@ class Telemetry:
     """Whether each message of a message-level endpoint gets a span of its own."""
     enabled: bool = True
     """Whether the application reports anything at all."""
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    """The Prometheus page of ``create_app(..., metrics=...)``: where it is served, and who may read it.
+
+    ``path`` answers ``GET`` with the text exposition format (the
+    ``prometheus`` extra: ``pip install "pyfly-ws[prometheus]"``);
+    ``guards`` run on every request, as an endpoint's guards run on a handshake.
+    """
+
+    path: str = "/metrics"
+    guards: Sequence[Guard] = ()
