@@ -47,15 +47,16 @@ class CountedOutbox(Outbox):
     _traffic: Traffic
 
     def post(self, data: str | bytes, *, eager: bool = False) -> bool:
+        limits = self._limits
+        full = not self.closed and len(self._queue) >= limits.send_queue
         if Outbox.post(self, data, eager=eager):
             traffic = self._traffic
             traffic.sent += 1
             traffic.sent_bytes += _size(data)
             return True
-        if not self.closed:  # refused by a full queue under "block" or "close": the message is lost
+        if full:  # refused by a full queue under "block" or "close" (the session closes): the message is lost
             dropped = self._traffic.dropped
-            policy = self._limits.overflow
-            dropped[policy] = dropped.get(policy, 0) + 1
+            dropped[limits.overflow] = dropped.get(limits.overflow, 0) + 1
         return False
 
     def _drop_oldest(self) -> None:
