@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,7 @@ class Which:
         await session.send_text(type(session).__name__)
 
 
-async def session_class(app: object) -> str:
+async def session_class(app: Any) -> str:
     async with ASGIClient(app) as client, client.connect("/which") as ws:
         return await ws.receive_text()
 

@@ -222,7 +222,7 @@ def test_attributes_stay_bounded_whatever_paths_and_types_clients_use(
                     pass
 
     anyio.run(visit)
-    allowed = {
+    allowed: dict[str, set[Any]] = {
         "endpoint": {ECHO, "/chat/{room}", "/small", "_unknown"},
         "message_type": {"say", "reply", "error", "_unknown"},
         "direction": {"in", "out"},

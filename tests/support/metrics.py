@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader
 
 from pyfly_ws import Telemetry
 
@@ -30,7 +30,10 @@ class Metrics:
             for scope in resource.scope_metrics:
                 for metric in scope.metrics:
                     for point in metric.data.data_points:
-                        value = (point.count, point.sum) if hasattr(point, "bucket_counts") else point.value
+                        if isinstance(point, HistogramDataPoint):
+                            value: Any = (point.count, point.sum)
+                        else:
+                            value = getattr(point, "value", None)
                         found.setdefault(metric.name, []).append((dict(point.attributes or {}), value))
         return found
 
