@@ -104,14 +104,15 @@ class CountedSession(WebSocketSession):
         message = await Wire._receive(self, kind, stop)
         traffic = self._traffic
         traffic.received += 1
-        traffic.received_bytes += _size(message)
+        # _size, written out: once per message
+        traffic.received_bytes += len(message) if type(message) is bytes or message.isascii() else _size(message)
         return message
 
     async def send_text(self, data: str) -> None:
         await Wire.send_text(self, data)
         traffic = self._traffic
         traffic.sent += 1
-        traffic.sent_bytes += _size(data)
+        traffic.sent_bytes += len(data) if data.isascii() else _size(data)  # _size, written out
 
     async def _send(self, data: str | bytes, operation: str) -> None:
         await Wire._send(self, data, operation)

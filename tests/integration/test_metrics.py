@@ -56,6 +56,17 @@ class Echo:
         async for text in session.iter_text():
             await session.send_text(text)
 
+    @websocket_mapping("/quiet", limits=Limits(idle_timeout=0.2))
+    async def quiet(self, session: WebSocketSession) -> None:
+        await session.accept()
+        async for _ in session.iter_text():
+            pass
+
+    @websocket_mapping("/bye")
+    async def bye(self, session: WebSocketSession) -> None:
+        await session.accept()
+        await session.close(4000, "bye")
+
 
 def flood(overflow: Any) -> Any:
     """A controller whose endpoint posts 64 messages at once to a client that reads none (a queue of 2)."""
@@ -120,7 +131,7 @@ async def test_a_cross_origin_handshake_is_counted_as_refused_for_its_origin(ada
     assert metrics.value("handshakes", endpoint=ECHO, outcome="accepted") == 0
 
 
-async def test_a_guard_refusal_and_a_limit_closure_are_counted(adapter_name: str) -> None:
+async def test_a_guard_refusal_limit_closures_and_a_server_close_are_counted(adapter_name: str) -> None:
     def no_entry(view: HandshakeView) -> None:
         raise Reject(403, "no")
 
@@ -138,6 +149,13 @@ async def test_a_guard_refusal_and_a_limit_closure_are_counted(adapter_name: str
         await ws.send_text("x" * 100)
         assert (await ws.wait_closed())[0] == 1009
     await reaches(metrics, "closes", endpoint="/small", code=1009, initiator="limit")
+    async with ASGIClient(create_app(Echo, adapter_name, telemetry=metrics.telemetry)) as client:
+        async with client.connect("/quiet") as ws:  # closed by the timekeeper, beside the handler
+            assert (await ws.wait_closed())[0] == 1001
+        async with client.connect("/bye") as ws:
+            assert await ws.wait_closed() == (4000, "bye")
+    await reaches(metrics, "closes", endpoint="/quiet", code=1001, initiator="limit")
+    await reaches(metrics, "closes", endpoint="/bye", code=4000, initiator="server")
 
 
 async def test_a_drain_closes_with_1001_and_refuses_new_handshakes(adapter_name: str) -> None:
@@ -223,7 +241,7 @@ def test_attributes_stay_bounded_whatever_paths_and_types_clients_use(
 
     anyio.run(visit)
     allowed: dict[str, set[Any]] = {
-        "endpoint": {ECHO, "/chat/{room}", "/small", "_unknown"},
+        "endpoint": {ECHO, "/chat/{room}", "/small", "/quiet", "/bye", "_unknown"},
         "message_type": {"say", "reply", "error", "_unknown"},
         "direction": {"in", "out"},
         "outcome": {"accepted", "refused"},
