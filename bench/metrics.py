@@ -26,10 +26,10 @@ from typing import Any
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from pyfly_ws import Container, Telemetry, create_app
+from pyfly_ws import Telemetry, create_app
 
 from .micro import Work, _connections, _lifespan, _messages, _run
-from .targets.pyfly import BenchController
+from .targets.pyfly import build_app
 from .targets.typed import DataclassEcho, MsgspecEcho, PydanticEcho
 
 WORKLOADS = ("echo", "typed")
@@ -38,12 +38,7 @@ WORKLOADS = ("echo", "typed")
 def build(workload: str, telemetry: Telemetry | None) -> Any:
     """The application of ``workload``, with ``telemetry`` (metrics on) or without (off)."""
     if workload == "echo":
-        from pyfly_ws.hub import Hub
-
-        container = Container()
-        container.register_instance(Hub())
-        container.register(BenchController)
-        return create_app(container, "asgi", telemetry=telemetry)
+        return build_app("asgi", telemetry)
     return create_app([DataclassEcho, PydanticEcho, MsgspecEcho], "asgi", telemetry=telemetry)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
 import subprocess
 import sys
 import textwrap
@@ -11,6 +14,7 @@ import pytest
 
 from pyfly_ws import Telemetry, WebSocketSession, create_app, rest_controller, websocket_mapping
 from pyfly_ws.session.counted import CountedSession
+from pyfly_ws.session.wire import Wire
 from pyfly_ws.telemetry.prometheus import prometheus_name
 from pyfly_ws.telemetry.readings import INSTRUMENTS
 from pyfly_ws.testing import ASGIClient
@@ -106,3 +110,22 @@ def test_every_instrument_has_one_prometheus_name() -> None:
     assert len(set(names)) == len(names)
     assert all(name.startswith("pyfly_ws_") and "." not in name for name in names)
     assert "pyfly_ws_session_duration_seconds" in names and "pyfly_ws_message_size_bytes" in names
+
+
+def _body(function: Any) -> list[str]:
+    """A function's statements as written, without its signature, docstring, comments and "# counted" lines."""
+    source = textwrap.dedent(inspect.getsource(function))
+    tree = ast.parse(source).body[0]
+    assert isinstance(tree, ast.FunctionDef | ast.AsyncFunctionDef)
+    first = tree.body[0]
+    skip = first.end_lineno if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) else tree.lineno
+    lines = source.splitlines()[skip or 0 :]
+    kept = [re.sub(r"\s+#.*$", "", line) for line in lines if "# counted" not in line]
+    return [line for line in kept if line.strip() and not line.strip().startswith("#")]
+
+
+@pytest.mark.parametrize("name", ["_receive", "send_text"])
+def test_the_counted_twins_are_the_plain_ones_plus_the_count(name: str) -> None:
+    """CountedSession writes out two methods of Wire with the count in them: any other difference fails here."""
+    assert _body(getattr(CountedSession, name)) == _body(getattr(Wire, name))
+    assert "# counted" in inspect.getsource(getattr(CountedSession, name))
