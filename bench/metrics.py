@@ -1,6 +1,7 @@
 """What metrics cost: the echo with metrics on (the OpenTelemetry SDK reading into memory) against metrics off.
 
     python -m bench.metrics [--rounds 9] [--connections 2000] [--messages 20000]
+    python -m bench.metrics --server uvicorn-sansio [--clients 1 10 100] [--rounds 12] [--window 0.25]
 
 The server-free view of :mod:`bench.micro` (the ASGI messages made in memory,
 so pyfly-ws's own work is all that is measured: the strictest view, since
@@ -15,6 +16,12 @@ echo of message-level controllers (``/typed/dataclass``).
 
 Prints the median microseconds per echoed message and per connection, and the
 ratios on/off of round trips and connections per second (1.00: no cost).
+
+With ``--server``, the round trips of real clients instead: the targets
+``pyfly-asgi`` and ``pyfly-asgi-metrics`` (the same app with metrics on) behind
+that server on CPU 0, and ``bench.load``'s picows clients on CPU 1, measured in
+turn window by window as ``python -m bench`` does; the ratio on/off is the
+median of the per-round ratios of round trips per second.
 """
 
 from __future__ import annotations
@@ -86,13 +93,43 @@ def _messages_counted(reader: InMemoryMetricReader) -> int:
     return total
 
 
+def behind(server: str, clients: list[int], rounds: int, window: float) -> None:
+    """Round trips per second of real clients, metrics off and on, behind ``server``, interleaved."""
+    from contextlib import ExitStack
+
+    from .run import _client, _serve
+    from .targets import METERED
+
+    targets = ("pyfly-asgi", METERED)
+    print(f"{'clients':>7} {'rt/s off':>10} {'rt/s on':>10} {'on/off':>7} {'p50 ms off':>10} {'p50 ms on':>10}")
+    with ExitStack() as stack:
+        served = {target: _serve(stack, server, target) for target in targets}
+        names = [f"{target}={served[target].url}@{served[target].pid}" for target in targets]
+        _client("echo", *names, "--clients", "10", "--rounds", "1", "--window", "0.2")  # both warmed alike
+        for count in clients:
+            timing = ["--rounds", str(rounds), "--window", str(window)]
+            samples = _client("echo", *names, "--clients", str(count), "--size", "32", *timing)
+            off, on = samples[targets[0]], samples[targets[1]]
+            ratio = statistics.median(b["rate"] / a["rate"] for a, b in zip(off, on, strict=True))
+            rates = [statistics.median(sample["rate"] for sample in side) for side in (off, on)]
+            p50 = [statistics.median(sample["p50_ms"] for sample in side) for side in (off, on)]
+            print(f"{count:>7} {rates[0]:>10.0f} {rates[1]:>10.0f} {ratio:>7.3f} {p50[0]:>10.3f} {p50[1]:>10.3f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.metrics", description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int)
     parser.add_argument("--connections", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--server", help="measure real clients behind this server (uvicorn-sansio, hypercorn...)")
+    parser.add_argument("--clients", nargs="+", type=int, default=[1, 10, 100])
+    parser.add_argument("--window", type=float, default=0.25)
     args = parser.parse_args(argv)
+    if args.server:
+        behind(args.server, args.clients, args.rounds or 12, args.window)
+        return
+    args.rounds = args.rounds or 9
     print(f"{'workload':<8} {'µs/msg off':>10} {'µs/msg on':>10} {'msg/s on/off':>13}", end="")
     print(f" {'µs/conn off':>12} {'µs/conn on':>11} {'conn/s on/off':>14}")
     for workload in args.workloads:
