@@ -37,6 +37,8 @@ class Rooms:
                 await self.hub.publish(session.path_params["room"], text)
             except HubUnavailableError:
                 await session.send_text(f"unavailable:{text}")
+            else:
+                await session.send_text(f"published:{text}")
 
 
 async def test_a_redis_outage_and_the_reconnection_are_counted(
@@ -52,7 +54,8 @@ async def test_a_redis_outage_and_the_reconnection_are_counted(
     async with ASGIClient(app) as client, client.connect("/rooms/ops") as ws:
         assert await ws.receive_text() == "joined"
         await ws.send_text("before")
-        assert await ws.receive_text() == "before"  # delivered here, and published to Redis
+        assert await ws.receive_text() == "before"  # delivered here first,
+        assert await ws.receive_text() == "published:before"  # then published to Redis
         redis.stop()
         await ws.send_text("during")
         assert await ws.receive_text() == "during"  # the member in this process has it
