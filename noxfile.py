@@ -172,6 +172,7 @@ def bench_smoke(session: nox.Session) -> None:
     """A few seconds of every benchmark on one server: proves the bench still runs (its figures mean nothing)."""
     session.install("-e", ".[bench]")
     session.run("python", "-m", "bench", "--smoke", "--out", ".bench-smoke")
+    session.run("python", "-m", "bench.metrics", "--rounds", "2", "--connections", "50", "--messages", "500")
 
 
 @nox.session(name="conformance-custom", python=PYTHON)

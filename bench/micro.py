@@ -28,7 +28,7 @@ import tracemalloc
 from collections import deque
 from typing import Any
 
-from .targets import PLAIN, TARGETS, TYPED_KINDS, TYPED_TARGETS, build
+from .targets import METERED, PLAIN, TARGETS, TYPED_KINDS, TYPED_TARGETS, build
 
 _SCOPE: dict[str, Any] = {
     "type": "websocket",
@@ -217,7 +217,7 @@ def _run(work: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.micro", description=__doc__.splitlines()[0])
-    names = (*TARGETS, PLAIN, *typed_names())
+    names = (*TARGETS, PLAIN, METERED, *typed_names())
     parser.add_argument(
         "--targets", nargs="+", choices=(*names, "typed"), default=list(TARGETS), help="typed: every TARGET/KIND"
     )

@@ -43,6 +43,7 @@ from .servers.settings import server_settings
 from .session.connection import Connection, Handshake
 from .session.handler import WebSocketHandler
 from .session.session import JSONMode, SessionState, WebSocketSession
+from .telemetry.options import Prometheus, Telemetry
 
 __all__ = [
     "Adapter",
@@ -80,6 +81,7 @@ __all__ = [
     "Overflow",
     "PathTemplate",
     "Policy",
+    "Prometheus",
     "QueryParams",
     "Reject",
     "RequestError",
@@ -89,6 +91,7 @@ __all__ = [
     "SessionClosedError",
     "SessionRegistry",
     "SessionState",
+    "Telemetry",
     "WebSocketDisconnect",
     "WebSocketError",
     "WebSocketHandler",

@@ -18,6 +18,11 @@ from .lifecycle.apps import attach_registry
 from .lifecycle.registry import Service, SessionRegistry
 from .mapping.guards import Guard
 from .mapping.limits import Limits
+from .session.figures import Figures
+from .telemetry.metrics import start_metrics
+from .telemetry.options import Prometheus, Telemetry
+from .telemetry.prometheus import prometheus_page
+from .telemetry.readings import Readings
 
 __all__ = ["create_app"]
 
@@ -32,6 +37,8 @@ def create_app(
     registry: SessionRegistry | None = None,
     services: Iterable[Service] = (),
     asyncapi: str | AsyncAPI | None = None,
+    telemetry: Telemetry | None = None,
+    metrics: str | Prometheus | None = None,
     **options: Any,
 ) -> Any:
     """Build an ASGI application serving every WebSocket endpoint in ``source``.
@@ -56,6 +63,14 @@ def create_app(
     and ``path + ".yaml"`` (the latter needs PyYAML: ``pip install
     "pyfly-ws[yaml]"``; without it, a 404 saying so), behind the options'
     guards. The adapter must declare the ``pages`` capability.
+
+    ``telemetry`` (off by default) reports the application's figures to
+    OpenTelemetry: a :class:`~pyfly_ws.telemetry.Telemetry`, with the meter
+    provider to use (the global one by default); it needs the ``otel`` extra.
+    ``metrics`` (off by default) serves the same figures in the Prometheus
+    text format at a path (``"/metrics"``) or a
+    :class:`~pyfly_ws.telemetry.Prometheus` (path, guards); it needs the
+    ``prometheus`` extra. Either one makes the sessions count their messages.
     """
     chosen = adapter if isinstance(adapter, Adapter) else load_adapter(choose_adapter(adapter)[0])
     registry = SessionRegistry() if registry is None else registry
@@ -63,8 +78,17 @@ def create_app(
         registry.add_service(service)
     endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
     pages = list(options.pop("pages", None) or ())
+    counted = telemetry is not None and telemetry.enabled
+    if counted or metrics is not None:
+        readings = Readings(registry, registry.figures or Figures())
+        if counted:
+            assert telemetry is not None
+            start_metrics(readings, telemetry.meter_provider)
+        if metrics is not None:
+            pages.append(prometheus_page(readings, metrics if isinstance(metrics, Prometheus) else Prometheus(metrics)))
+        registry.figures = readings.figures  # from now on the sessions count
     if (pages or asyncapi is not None) and not getattr(getattr(chosen, "capabilities", None), "pages", False):
-        asked = "asyncapi=" if asyncapi is not None else "pages="
+        asked = "asyncapi=" if asyncapi is not None else "metrics=" if metrics is not None else "pages="
         raise ConfigurationError(
             f"{asked} needs an adapter that serves pages: the {chosen.name!r} adapter's capabilities lack 'pages'"
         )

@@ -46,6 +46,10 @@ PLAIN = "pyfly-asgi-plain"
 """``pyfly-asgi`` with the session's direct ASGI-event path off (every message through ``Connection``):
 ``python -m bench.micro --targets pyfly-asgi pyfly-asgi-plain`` shows what that path is worth."""
 
+METERED = "pyfly-asgi-metrics"
+"""``pyfly-asgi`` with metrics on (the OpenTelemetry SDK reading into memory): what counting costs, beside
+``pyfly-asgi`` in ``bench.micro`` and ``bench.opcodes`` (``python -m bench.metrics`` compares the two, interleaved)."""
+
 
 def build(target: str) -> Any:
     """The ASGI application of ``target``; an unknown name raises ``ValueError`` listing the valid ones."""
@@ -59,9 +63,13 @@ def build(target: str) -> Any:
         from .pyfly import build_plain_app
 
         return build_plain_app()
+    if target == METERED:
+        from .pyfly import build_metered_app
+
+        return build_metered_app()
     kind, _, framework = target.partition("-")
     if target not in TARGETS:
-        valid = ", ".join((*TARGETS, *TYPED_TARGETS, PLAIN))
+        valid = ", ".join((*TARGETS, *TYPED_TARGETS, PLAIN, METERED))
         raise ValueError(f"unknown benchmark target {target!r}; choose one of: {valid}")
     if kind == "pyfly":
         from .pyfly import build_app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyfly_ws import Container, WebSocketSession, create_app, rest_controller, websocket_mapping
+from pyfly_ws import Container, Telemetry, WebSocketSession, create_app, rest_controller, websocket_mapping
 from pyfly_ws.asgi import ASGIConnection, PyflyASGIApp
 from pyfly_ws.hub import Hub
 
@@ -32,7 +32,7 @@ class BenchController:
                 await self.hub.publish("bench", text[3:])
 
 
-def build_app(adapter: str) -> Any:
+def build_app(adapter: str, telemetry: Telemetry | None = None) -> Any:
     """The controller on ``adapter``, with an in-memory hub, or one on Redis when ``BENCH_REDIS_URL`` is set."""
     import os
 
@@ -40,7 +40,15 @@ def build_app(adapter: str) -> Any:
     container = Container()
     container.register_instance(hub)
     container.register(BenchController)
-    return create_app(container, adapter=adapter, services=[hub])
+    return create_app(container, adapter=adapter, services=[hub], telemetry=telemetry)
+
+
+def build_metered_app() -> Any:
+    """The ``asgi`` app with metrics on: an OpenTelemetry SDK meter provider with an in-memory reader."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    return build_app("asgi", Telemetry(meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()])))
 
 
 class PlainConnection(ASGIConnection):

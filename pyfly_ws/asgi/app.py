@@ -73,7 +73,8 @@ class PyflyASGIApp:
             elif self.fallback is not None:
                 await self.fallback(scope, receive, send)
             else:
-                await refuse(None, self.connection_class(scope, receive, send), "no endpoint at this path")
+                connection = self.connection_class(scope, receive, send)
+                await refuse(None, connection, "no endpoint at this path", self.registry.figures)
         elif kind == "http" and scope["path"] in self.pages:
             await self.pages[scope["path"]](scope, receive, send)
         elif self.fallback is not None:

@@ -17,7 +17,7 @@ body left out for ``HEAD``), and any other method 405 with
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -51,6 +51,9 @@ class Page:
     """The answer to ``GET`` (a 404 naming a missing extra is an answer too)."""
     guards: tuple[Guard, ...] = ()
     """Run on every request before the content is given, as an endpoint's guards run on a handshake."""
+    render: Callable[[], HTTPAnswer] | None = None
+    """For a page whose body is computed per request (the Prometheus page): called instead of giving ``content``,
+    which then only stands for the page in listings."""
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/") or "{" in self.path:
@@ -63,7 +66,7 @@ class Page:
         refusal = await self._refusal(request)
         if refusal is not None:
             return refusal
-        return self.content
+        return self.content if self.render is None else self.render()
 
     async def _refusal(self, request: Handshake) -> HTTPAnswer | None:
         if not self.guards:

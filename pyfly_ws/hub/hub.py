@@ -57,6 +57,10 @@ class Hub:
         """Where publications go beyond this process."""
         self.node = uuid.uuid4().bytes
         """This process's id in envelopes, so it skips its own publications coming back."""
+        self.publications = 0
+        """Publications made in this process (the ``hub.publications`` figure)."""
+        self.deliveries = 0
+        """Messages queued for members in this process, from its own publications and other processes'."""
         self._rooms: dict[str, set[WebSocketSession]] = {}
         self._joined: weakref.WeakKeyDictionary[WebSocketSession, set[str]] = weakref.WeakKeyDictionary()
         self._tasks: TaskGroup | None = None
@@ -194,6 +198,7 @@ class Hub:
         if not isinstance(data, str | bytes):
             raise TypeError(f"publish() takes str or bytes, got {type(data).__name__}; use publish_json for data")
         delivered = self._fan_out(room, data, exclude)
+        self.publications += 1
         if self._tasks is not None:
             payload = data.encode("utf-8") if isinstance(data, str) else data
             await self.backend.publish(room, (_TEXT if isinstance(data, str) else _BINARY) + self.node + payload)
@@ -242,6 +247,7 @@ class Hub:
                 delivered += 1
             elif member.closed:
                 self._session_ended(member)  # closed, or too slow and being closed: leaves every room now
+        self.deliveries += delivered
         return delivered
 
     def _deliver_remote(self, room: str, envelope: bytes) -> None:

@@ -87,6 +87,10 @@ class RedisBackend:
         self._wake = anyio.Event()
         self._node = ""
         self._down_since: float | None = None
+        self.outages = 0
+        """Times Redis became unreachable (each outage once, however long)."""
+        self.reconnections = 0
+        """Times Redis became reachable again after an outage."""
 
     def __repr__(self) -> str:
         return f"<RedisBackend {self.shown_url}>"
@@ -273,10 +277,12 @@ class RedisBackend:
     def _went_down(self, exc: BaseException) -> None:
         if self._down_since is None:
             self._down_since = time.monotonic()
+            self.outages += 1
             logger.warning("Redis at %s is unreachable (%s); sessions stay open, retrying", self.shown_url, exc)
 
     def _came_back(self) -> None:
         if self._down_since is not None:
+            self.reconnections += 1
             logger.info(
                 "Redis at %s is reachable again after %.1f s", self.shown_url, time.monotonic() - self._down_since
             )

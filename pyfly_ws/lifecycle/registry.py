@@ -26,6 +26,7 @@ from ..close_codes import check_reason
 from ..mapping.paths import PathTemplate
 from ..mapping.policy import Policy
 from ..session.connection import Connection
+from ..session.figures import Figures
 from ..session.session import WebSocketSession
 from .controller import LazyController
 from .run import refuse, run_session
@@ -65,6 +66,7 @@ class SessionRegistry:
         "services",
         "endpoints",
         "timekeeper",
+        "figures",
         "_live",
         "_draining",
         "_closed_paths",
@@ -90,6 +92,8 @@ class SessionRegistry:
         """Started on lifespan startup, stopped after the drain on shutdown (a hub, for instance)."""
         self.timekeeper = Timekeeper(self._supervisors)
         """Enforces the time limits of this registry's sessions."""
+        self.figures: Figures | None = None
+        """The figures the application keeps while its metrics are on (``create_app(..., telemetry=...)``)."""
         for service in services:
             self.add_service(service)
         self._live: dict[str, set[Supervisor]] = {}

@@ -20,9 +20,11 @@ from ..datastructures import Headers, QueryParams
 from ..exceptions import ProtocolCloseError, WebSocketDisconnect
 from ..mapping.guards import HandshakeView, Reject, origin_refusal
 from ..session.connection import Connection, Denying
+from ..session.counted import CountedSession, session_over
+from ..session.figures import UNKNOWN_ENDPOINT, Figures, Reason
 from ..session.session import WebSocketSession
 from ..session.supervision import serving
-from ..session.wire import close_frame_due, finish, finish_close, left_open
+from ..session.wire import close_frame_due, closed_by, finish, finish_close, left_open
 from .outcomes import DRAINING_STATUS, RAISED, REFUSED, REFUSED_STATUS, RETURNED, UNRESOLVED
 from .supervisor import CLOSE_GRACE, Served, Supervisor
 
@@ -34,9 +36,16 @@ ON_DISCONNECT_TIMEOUT = 10.0
 """Seconds ``on_disconnect`` may take, shielded from anyio cancel scopes, before it is abandoned."""
 
 
-async def refuse(endpoint: Served | None, connection: Connection, why: str) -> None:
-    """Refuse a handshake (HTTP 403) without running a handler."""
+async def refuse(endpoint: Served | None, connection: Connection, why: str, figures: Figures | None = None) -> None:
+    """Refuse a handshake (HTTP 403) without running a handler: a path no endpoint (or no parameter) matches.
+
+    ``figures`` counts it for a path no endpoint serves (an endpoint's own are counted by its registry's).
+    """
     logger.debug("refusing WebSocket handshake for %s: %s", connection.handshake.path, why)
+    if endpoint is not None:
+        figures = endpoint.registry.figures
+    if figures is not None:
+        figures.handshake(UNKNOWN_ENDPOINT if endpoint is None else endpoint.path, "refused", "not_found")
     await _close_connection(connection, REFUSED, "")
 
 
@@ -50,6 +59,7 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
     registry = endpoint.registry
     if registry.refuses(endpoint.path):
         logger.info("%s: refused a handshake while draining", endpoint.qualname)
+        _refused(endpoint, "drain")
         await deny(connection, DRAINING_STATUS, "server shutting down")
         return
     admitted: dict[str, Any] | None = None
@@ -65,10 +75,15 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
         handler = getattr(controller, endpoint.method) if dispatcher is None else dispatcher.handler(controller)
     except Exception:
         logger.error("cannot resolve controller %s for %s", endpoint.qualname, endpoint.path, exc_info=True)
+        _refused(endpoint, "error")
         await _close_connection(connection, UNRESOLVED, "")
         return
     supervisor = Supervisor(endpoint)
-    session = WebSocketSession(connection, path_params, endpoint.policy.limits, supervisor)
+    figures = registry.figures
+    if figures is None:
+        session = WebSocketSession(connection, path_params, endpoint.policy.limits, supervisor)
+    else:  # the application's metrics are on: the same session, counting (session/counted.py)
+        session = CountedSession(connection, path_params, endpoint.policy.limits, supervisor, figures, endpoint.path)
     supervisor.session = session
     if admitted:
         session.state.update(admitted)
@@ -88,6 +103,8 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
     finally:
         serving.set(None)  # not reset(token): no token held for as long as the session lives
         finish(session)
+        if figures is not None:
+            session_over(session)
         try:
             if getattr(controller, "on_disconnect", None) is not None and session.accepted:
                 await _on_disconnect(endpoint, controller, session)
@@ -119,6 +136,7 @@ async def _handler_failed(endpoint: Served, session: WebSocketSession, exc: Exce
         )
         await _close_session(session, RAISED, "")
     else:
+        closed_by(session, "error")
         logger.warning(
             "WebSocket handler %s (%s) raised before accept; refusing the handshake",
             endpoint.qualname,
@@ -137,6 +155,7 @@ async def _admit(endpoint: Served, connection: Connection, path_params: Mapping[
     if why is not None:
         origin = headers.get("origin") or ""
         logger.info("%s: refused the handshake from origin %r (%s)", endpoint.qualname, origin[:200], why)
+        _refused(endpoint, "origin")
         await deny(connection, REFUSED_STATUS, "origin not allowed")
         return None
     if not policy.guards:
@@ -157,12 +176,14 @@ async def _admit(endpoint: Served, connection: Connection, path_params: Mapping[
                 result = await result
         except Reject as refusal:
             logger.info("%s: guard %s %s", endpoint.qualname, _name(guard), refusal)
+            _refused(endpoint, "guard")
             await deny(connection, refusal.status, refusal.reason)
             return None
         except Exception:
             logger.warning(
                 "%s: guard %s raised; refusing the handshake", endpoint.qualname, _name(guard), exc_info=True
             )
+            _refused(endpoint, "error")
             await deny(connection, REFUSED_STATUS, "")
             return None
         if isinstance(result, Mapping):
@@ -179,6 +200,13 @@ async def deny(connection: Connection, status: int, reason: str) -> None:
         await connection.deny(status, reason)
     except Exception:
         logger.debug("denying %s failed", connection.handshake.path, exc_info=True)
+
+
+def _refused(endpoint: Served, reason: Reason) -> None:
+    """Count a refused handshake, when the application's metrics are on."""
+    figures = endpoint.registry.figures
+    if figures is not None:
+        figures.handshake(endpoint.path, "refused", reason)
 
 
 def _name(guard: object) -> str:

@@ -26,9 +26,10 @@ import anyio
 
 from ..mapping.limits import LIMIT_RULES
 from ..mapping.policy import Policy
+from ..session.figures import Figures
 from ..session.session import Registry, WebSocketSession
 from ..session.supervision import log_limit
-from ..session.wire import activity, begin_close, finish_close, resend_close_frame, task_getter
+from ..session.wire import activity, begin_close, closed_by, finish_close, resend_close_frame, task_getter
 from ..tasks import asyncio_task_getter, spawn_system_task
 from .controller import LazyController
 from .outcomes import DRAINED
@@ -61,6 +62,11 @@ class Live(Registry, Protocol):
 
     def _leave(self, path: str, supervisor: Supervisor) -> None:
         """The session is over: no longer live."""
+        ...
+
+    @property
+    def figures(self) -> Figures | None:
+        """The application's figures while its metrics are on, else ``None``."""
         ...
 
 
@@ -253,6 +259,8 @@ class Supervisor:
     def limit_hit(self, code: int, reason: str, limit: str) -> None:
         """Log that ``limit`` closes the session, and start closing it in a helper (the caller cannot wait)."""
         log_limit(self.endpoint.qualname, code, reason, limit)
+        if self.session is not None:
+            closed_by(self.session, limit)
         self._closing = True
         self.spawn(self.close, code, reason)
 
@@ -269,6 +277,8 @@ class Supervisor:
     async def drain(self, reason: str, deadline: float) -> bool:
         """Close with 1001 and wait for the handler and ``on_disconnect`` until ``deadline``; ``False`` if cut."""
         self._closing = True
+        if self.session is not None:
+            closed_by(self.session, "drain")
         scope = self._scope
         if not await self._close_in_time(DRAINED, reason):
             self._cut(scope, "the server did not take the close frame")

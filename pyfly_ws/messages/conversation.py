@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ from ..mapping.messages import (
     MessageId,
     MessageOptions,
 )
+from ..session.counted import traffic_of
+from ..session.figures import Traffic
 from ..session.session import WebSocketSession, attach_messenger
 from .encoding import to_data
 from .frames import Frames, check_message_type
@@ -37,7 +40,7 @@ from .payloads import PayloadError
 from .requests import Waiter, answer, ask, fail_all
 from .routes import MESSAGE, PAYLOAD, SESSION, Route
 
-__all__ = ["Bound", "Conversation"]
+__all__ = ["Bound", "Conversation", "CountedConversation"]
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -86,7 +89,11 @@ class Bound:
 
     async def serve(self, session: WebSocketSession) -> None:
         """Run one session (the handler the lifecycle calls)."""
-        await Conversation(self, session).run()
+        traffic = traffic_of(session)
+        if traffic is None:
+            await Conversation(self, session).run()
+        else:  # the application's metrics are on
+            await CountedConversation(self, session, traffic).run()
 
 
 class _Undecodable:
@@ -416,3 +423,33 @@ class Conversation:
         if not self.receiving:
             self._start_reader()  # the loop is inside a handler (or this is on_connect): read the reply beside it
         return await ask(self.pending, rid, self.send, self.frames.request(type, rid, to_data(data)), timeout, type)
+
+
+class CountedConversation(Conversation):
+    """A conversation that counts each message by type, and the seconds its handling took, into its traffic.
+
+    The type is the declared one, or :data:`~pyfly_ws.session.figures.UNKNOWN_TYPE`
+    for any other (the tally holds only the declared types, so a client cannot
+    add names); handling runs from the decoded frame to the reply written.
+    """
+
+    __slots__ = ("traffic",)
+
+    def __init__(self, bound: Bound, session: WebSocketSession, traffic: Traffic) -> None:
+        super().__init__(bound, session)
+        self.traffic = traffic
+        if not traffic.types:
+            traffic.declare([*bound.routes, *RESERVED_TYPES])
+
+    async def _handle(self, doc: Any) -> None:
+        started = time.perf_counter()
+        try:
+            await Conversation._handle(self, doc)
+        finally:
+            kind = doc.get(self._type) if doc.__class__ is dict else None
+            traffic = self.traffic
+            counted = traffic.types.get(kind) if kind.__class__ is str else None
+            if counted is None:
+                counted = traffic.unknown
+            counted.received += 1
+            counted.seconds += time.perf_counter() - started

@@ -21,6 +21,7 @@ private state:
 
 - :func:`begin_close`, :func:`finish_close`, :func:`close_frame_due`,
   :func:`resend_close_frame`: a close from outside the handler (a limit, a drain);
+- :func:`closed_by`: what a close is for, when the application's metrics count it;
 - :func:`left_open`: whether the handler returned without closing;
 - :func:`activity`, :func:`task_getter`: what the supervisor times and cancels;
 - :func:`finish`, :func:`at_finish`: the end of the handler, and what runs then;
@@ -60,6 +61,7 @@ __all__ = [
     "at_finish",
     "begin_close",
     "close_frame_due",
+    "closed_by",
     "deliver",
     "finish",
     "finish_close",
@@ -456,6 +458,9 @@ class Wire:
             await self._resume.wait()
         return await self._connection.receive()
 
+    def _closed_by(self, cause: str) -> None:
+        """What the coming close is for (a limit's name, ``drain``): only a counted session keeps it."""
+
     def _mark_gone(self, code: int, reason: str) -> None:
         """The peer is gone, with ``code`` and ``reason``: the session is closed, and no close frame is due."""
         self._frame_due = False
@@ -502,6 +507,11 @@ def begin_close(wire: Wire, code: int, reason: str) -> None:
     """Begin closing ``wire``'s session from outside its handler (a time limit, a drain), if it is still open."""
     if wire._state is not _CLOSED:
         wire._begin_close(code, reason)
+
+
+def closed_by(wire: Wire, cause: str) -> None:
+    """Say what closes ``wire``'s session (a limit's name, ``drain``, ``error``), for the ``closes`` figure."""
+    wire._closed_by(cause)
 
 
 def finish_close(wire: Wire) -> Coroutine[Any, Any, None]:
