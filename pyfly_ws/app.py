@@ -14,10 +14,12 @@ from .config import choose_adapter, load_adapter
 from .discovery.discover import discover
 from .discovery.pages import attach_pages, pages_beside
 from .exceptions import ConfigurationError
+from .hub.hub import Hub
 from .lifecycle.apps import attach_registry
 from .lifecycle.registry import Service, SessionRegistry
 from .mapping.guards import Guard
 from .mapping.limits import Limits
+from .telemetry.traces import Tracing
 
 __all__ = ["create_app"]
 
@@ -32,6 +34,7 @@ def create_app(
     registry: SessionRegistry | None = None,
     services: Iterable[Service] = (),
     asyncapi: str | AsyncAPI | None = None,
+    tracing: Tracing | None = None,
     **options: Any,
 ) -> Any:
     """Build an ASGI application serving every WebSocket endpoint in ``source``.
@@ -56,11 +59,21 @@ def create_app(
     and ``path + ".yaml"`` (the latter needs PyYAML: ``pip install
     "pyfly-ws[yaml]"``; without it, a 404 saying so), behind the options'
     guards. The adapter must declare the ``pages`` capability.
+
+    ``tracing`` (a :class:`~pyfly_ws.telemetry.Tracing`, off by default) gives
+    every handshake an OpenTelemetry span, and every message one if asked;
+    the hubs among ``services`` then carry the trace context in their
+    publications (see :mod:`pyfly_ws.telemetry.traces`).
     """
     chosen = adapter if isinstance(adapter, Adapter) else load_adapter(choose_adapter(adapter)[0])
     registry = SessionRegistry() if registry is None else registry
     for service in services:
         registry.add_service(service)
+    if tracing is not None:
+        registry.tracer = tracing
+        for service in registry.services:
+            if isinstance(service, Hub) and service.tracer is None:
+                service.tracer = tracing
     endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
     pages = list(options.pop("pages", None) or ())
     if (pages or asyncapi is not None) and not getattr(getattr(chosen, "capabilities", None), "pages", False):

@@ -27,6 +27,7 @@ from ..mapping.paths import PathTemplate
 from ..mapping.policy import Policy
 from ..session.connection import Connection
 from ..session.session import WebSocketSession
+from ..session.tracing import Tracer
 from .controller import LazyController
 from .run import refuse, run_session
 from .supervisor import Dispatching, Supervisor
@@ -65,6 +66,7 @@ class SessionRegistry:
         "services",
         "endpoints",
         "timekeeper",
+        "tracer",
         "_live",
         "_draining",
         "_closed_paths",
@@ -90,6 +92,8 @@ class SessionRegistry:
         """Started on lifespan startup, stopped after the drain on shutdown (a hub, for instance)."""
         self.timekeeper = Timekeeper(self._supervisors)
         """Enforces the time limits of this registry's sessions."""
+        self.tracer: Tracer | None = None
+        """Traces this registry's handshakes and messages (``create_app(..., tracing=...)`` sets it); ``None``: off."""
         for service in services:
             self.add_service(service)
         self._live: dict[str, set[Supervisor]] = {}

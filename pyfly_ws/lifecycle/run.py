@@ -22,6 +22,7 @@ from ..mapping.guards import HandshakeView, Reject, origin_refusal
 from ..session.connection import Connection, Denying
 from ..session.session import WebSocketSession
 from ..session.supervision import serving
+from ..session.tracing import SessionTrace
 from ..session.wire import close_frame_due, finish, finish_close, left_open
 from .outcomes import DRAINING_STATUS, RAISED, REFUSED, REFUSED_STATUS, RETURNED, UNRESOLVED
 from .supervisor import CLOSE_GRACE, Served, Supervisor
@@ -38,6 +39,8 @@ async def refuse(endpoint: Served | None, connection: Connection, why: str) -> N
     """Refuse a handshake (HTTP 403) without running a handler."""
     logger.debug("refusing WebSocket handshake for %s: %s", connection.handshake.path, why)
     await _close_connection(connection, REFUSED, "")
+    if endpoint is not None and endpoint.registry.tracer is not None:  # the path fits no endpoint's parameter types
+        endpoint.registry.tracer.session(endpoint.path, connection.handshake.headers).refused("not_found")
 
 
 async def run_session(endpoint: Served, connection: Connection, path_params: Mapping[str, Any]) -> None:
@@ -48,13 +51,17 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
     it does not need.
     """
     registry = endpoint.registry
+    tracer = registry.tracer  # the one question tracing asks of a session when it is off
+    trace = None if tracer is None else tracer.session(endpoint.path, connection.handshake.headers)
     if registry.refuses(endpoint.path):
         logger.info("%s: refused a handshake while draining", endpoint.qualname)
         await deny(connection, DRAINING_STATUS, "server shutting down")
+        if trace is not None:
+            trace.refused("drain")
         return
     admitted: dict[str, Any] | None = None
     if endpoint.policy.guards or _has_origin(connection.handshake.headers):
-        admitted = await _admit(endpoint, connection, path_params)
+        admitted = await _admit(endpoint, connection, path_params, trace)
         if admitted is None:
             return
     try:
@@ -66,8 +73,12 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
     except Exception:
         logger.error("cannot resolve controller %s for %s", endpoint.qualname, endpoint.path, exc_info=True)
         await _close_connection(connection, UNRESOLVED, "")
+        if trace is not None:
+            trace.refused("error")
         return
     supervisor = Supervisor(endpoint)
+    if trace is not None:
+        supervisor.trace = trace
     session = WebSocketSession(connection, path_params, endpoint.policy.limits, supervisor)
     supervisor.session = session
     if admitted:
@@ -80,6 +91,8 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
                 await handler(session)
             except Exception as exc:
                 await _handler_failed(endpoint, session, exc)
+                if trace is not None and not isinstance(exc, WebSocketDisconnect | ProtocolCloseError):
+                    trace.refused("error")  # ignored if the handshake was accepted: its span has ended
             else:
                 if left_open(session):
                     await _close_session(session, RETURNED if session.accepted else REFUSED, "")
@@ -88,6 +101,8 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
     finally:
         serving.set(None)  # not reset(token): no token held for as long as the session lives
         finish(session)
+        if trace is not None:
+            trace.refused("guard")  # the handler closed or returned before accepting (ignored after accept)
         try:
             if getattr(controller, "on_disconnect", None) is not None and session.accepted:
                 await _on_disconnect(endpoint, controller, session)
@@ -128,7 +143,9 @@ async def _handler_failed(endpoint: Served, session: WebSocketSession, exc: Exce
         await _close_session(session, REFUSED, "")
 
 
-async def _admit(endpoint: Served, connection: Connection, path_params: Mapping[str, Any]) -> dict[str, Any] | None:
+async def _admit(
+    endpoint: Served, connection: Connection, path_params: Mapping[str, Any], trace: SessionTrace | None
+) -> dict[str, Any] | None:
     """Apply the origin check and the guards; the state guards returned, or ``None`` once refused."""
     policy = endpoint.policy
     handshake = connection.handshake
@@ -138,6 +155,8 @@ async def _admit(endpoint: Served, connection: Connection, path_params: Mapping[
         origin = headers.get("origin") or ""
         logger.info("%s: refused the handshake from origin %r (%s)", endpoint.qualname, origin[:200], why)
         await deny(connection, REFUSED_STATUS, "origin not allowed")
+        if trace is not None:
+            trace.refused("origin")
         return None
     if not policy.guards:
         return {}
@@ -158,12 +177,16 @@ async def _admit(endpoint: Served, connection: Connection, path_params: Mapping[
         except Reject as refusal:
             logger.info("%s: guard %s %s", endpoint.qualname, _name(guard), refusal)
             await deny(connection, refusal.status, refusal.reason)
+            if trace is not None:
+                trace.refused("guard")
             return None
         except Exception:
             logger.warning(
                 "%s: guard %s raised; refusing the handshake", endpoint.qualname, _name(guard), exc_info=True
             )
             await deny(connection, REFUSED_STATUS, "")
+            if trace is not None:
+                trace.refused("error")
             return None
         if isinstance(result, Mapping):
             state.update(result)
