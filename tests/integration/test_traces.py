@@ -105,13 +105,12 @@ def spans() -> Iterator[Spans]:
 
 
 def serve_traced(adapter_name: str, spans: Spans, *, message_spans: bool = False) -> Any:
-    app = create_app(
+    return create_app(
         [Raw, Guarded, Chat],
         adapter_name,
         allowed_origins=["http://good.example"],
         tracing=Tracing(spans.provider, message_spans=message_spans),
     )
-    return app
 
 
 def attributes(span: ReadableSpan) -> dict[str, Any]:
