@@ -66,12 +66,31 @@ class Guarded:
 
 
 @rest_controller
+class Failing:
+    @websocket_mapping("/t/numbered/{n:int}")
+    async def numbered(self, session: WebSocketSession) -> None:
+        await session.accept()
+
+    @websocket_mapping("/t/broken/{room}")
+    async def broken(self, session: WebSocketSession) -> None:
+        raise RuntimeError("broken before accept")
+
+    @websocket_mapping("/t/declined/{room}")
+    async def declined(self, session: WebSocketSession) -> None:
+        await session.close()
+
+
+@rest_controller
 @websocket_mapping("/t/chat/{room}")
 class Chat:
     @message_mapping("say")
     async def say(self, session: WebSocketSession, data: str) -> str:
         await session.emit("heard", data)
         return data.upper()
+
+    @message_mapping("ask")
+    async def ask(self, session: WebSocketSession, data: str) -> Any:
+        return await session.request("question", data, timeout=5)
 
     @message_mapping("fail")
     async def fail(self, data: Any) -> None:
@@ -106,7 +125,7 @@ def spans() -> Iterator[Spans]:
 
 def serve_traced(adapter_name: str, spans: Spans, *, message_spans: bool = False) -> Any:
     return create_app(
-        [Raw, Guarded, Chat],
+        [Raw, Guarded, Failing, Chat],
         adapter_name,
         allowed_origins=["http://good.example"],
         tracing=Tracing(spans.provider, message_spans=message_spans),
@@ -176,6 +195,32 @@ async def test_a_refused_handshake_is_an_error_span_naming_its_reason(
     }
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == f"handshake refused: {refusal}"
+    assert_bounded(span)
+
+
+@pytest.mark.parametrize(
+    ("path", "template", "reason"),
+    [
+        ("/t/numbered/secret", "/t/numbered/{n:int}", "not_found"),
+        ("/t/broken/secret", "/t/broken/{room}", "error"),
+        ("/t/declined/secret", "/t/declined/{room}", "guard"),
+    ],
+)
+async def test_a_handshake_the_endpoint_cannot_take_names_why(
+    adapter_name: str, spans: Spans, path: str, template: str, reason: str
+) -> None:
+    with serve(serve_traced(adapter_name, spans)) as base:
+        with pytest.raises(InvalidHandshake):
+            async with connect(f"{base}{path}", open_timeout=10):
+                pass
+        [span] = spans.finished(1)
+    assert span.name == f"WebSocket {template}"
+    assert attributes(span) == {
+        "pyfly_ws.endpoint": template,
+        "pyfly_ws.handshake.outcome": "refused",
+        "pyfly_ws.handshake.reason": reason,
+    }
+    assert span.status.status_code is StatusCode.ERROR
     assert_bounded(span)
 
 
@@ -266,6 +311,20 @@ async def test_a_traceparent_in_the_envelope_continues_the_senders_trace(adapter
     assert heard["traceparent"].split("-")[1] == TRACE_ID  # and it goes on in what the handler pushed
     assert fresh.parent is None  # an invalid traceparent is ignored: the message starts a trace
     assert fresh.context is not None and f"{fresh.context.trace_id:032x}" != TRACE_ID
+
+
+async def test_a_server_request_carries_the_trace_of_the_message_that_asked(adapter_name: str, spans: Spans) -> None:
+    with serve(serve_traced(adapter_name, spans, message_spans=True)) as base:
+        async with connect(f"{base}/t/chat/r", open_timeout=10) as ws:
+            await ws.send(json.dumps({"type": "ask", "id": 1, "data": "why?", "traceparent": TRACEPARENT}))
+            question = json.loads(await ws.recv())
+            assert (question["type"], question["data"]) == ("question", "why?")
+            await ws.send(json.dumps({"type": "reply", "id": question["id"], "data": "because"}))
+            assert json.loads(await ws.recv()) == {"type": "reply", "id": 1, "data": "because"}
+            finished = spans.finished(2)
+    [asked] = [span for span in finished if span.kind is SpanKind.CONSUMER]
+    assert asked.context is not None
+    assert question["traceparent"].split("-")[1:3] == [TRACE_ID, f"{asked.context.span_id:016x}"]
 
 
 async def test_without_tracing_frames_carry_no_trace_context(adapter_name: str) -> None:
