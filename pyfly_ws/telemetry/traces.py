@@ -129,29 +129,28 @@ def _version() -> str | None:
 class _SessionTrace:
     """One session's handshake span, then the link its messages' spans carry to it."""
 
-    __slots__ = ("tracing", "span", "endpoint", "link", "open")
+    __slots__ = ("tracing", "span", "endpoint", "link")
 
     def __init__(self, tracing: Tracing, span: Span, endpoint: str) -> None:
         self.tracing = tracing
-        self.span = span
+        self.span: Span | None = span
+        """The handshake span until it ends; then let go, so an open session holds only :attr:`link`."""
         self.endpoint = endpoint
         self.link: SpanContext = span.get_span_context()
-        self.open = True
 
     @property
     def message_spans(self) -> bool:
         return self.tracing.message_spans
 
     def accepted(self) -> None:
-        if self.open:
-            self.open = False
-            self.span.set_attribute(_OUTCOME, "accepted")
-            self.span.end()
+        span, self.span = self.span, None
+        if span is not None:
+            span.set_attribute(_OUTCOME, "accepted")
+            span.end()
 
     def refused(self, reason: str) -> None:
-        if self.open:
-            self.open = False
-            span = self.span
+        span, self.span = self.span, None
+        if span is not None:
             span.set_attribute(_OUTCOME, "refused")
             span.set_attribute(_REASON, reason)
             trace = self.tracing._trace
