@@ -14,6 +14,7 @@ from .config import choose_adapter, load_adapter
 from .discovery.discover import discover
 from .discovery.pages import attach_pages, pages_beside
 from .exceptions import ConfigurationError
+from .hub.hub import Hub
 from .lifecycle.apps import attach_registry
 from .lifecycle.registry import Service, SessionRegistry
 from .mapping.guards import Guard
@@ -23,6 +24,7 @@ from .telemetry.metrics import start_metrics
 from .telemetry.options import Prometheus, Telemetry
 from .telemetry.prometheus import prometheus_page
 from .telemetry.readings import Readings
+from .telemetry.traces import Tracing
 
 __all__ = ["create_app"]
 
@@ -64,11 +66,15 @@ def create_app(
     "pyfly-ws[yaml]"``; without it, a 404 saying so), behind the options'
     guards. The adapter must declare the ``pages`` capability.
 
-    ``telemetry`` (off by default) reports the application's figures to
-    OpenTelemetry: a :class:`~pyfly_ws.telemetry.Telemetry`, with the meter
-    provider to use (the global one by default); it needs the ``otel`` extra.
-    ``metrics`` (off by default) serves the same figures in the Prometheus
-    text format at a path (``"/metrics"``) or a
+    ``telemetry`` (off by default) reports the application to OpenTelemetry:
+    a :class:`~pyfly_ws.telemetry.Telemetry`, with the meter and tracer
+    providers to use (the global ones by default); it needs the ``otel``
+    extra. Its metrics are the figures of the README's instrument table; its
+    traces give every handshake a span, and every message one if
+    ``message_spans`` asks, and the hubs among ``services`` then carry the
+    trace context in their publications (see :mod:`pyfly_ws.telemetry.traces`).
+    ``metrics`` (off by default) serves the figures in the Prometheus text
+    format at a path (``"/metrics"``) or a
     :class:`~pyfly_ws.telemetry.Prometheus` (path, guards); it needs the
     ``prometheus`` extra. Either one makes the sessions count their messages.
     """
@@ -76,9 +82,16 @@ def create_app(
     registry = SessionRegistry() if registry is None else registry
     for service in services:
         registry.add_service(service)
+    counted = telemetry is not None and telemetry.enabled
+    if counted:
+        assert telemetry is not None
+        tracing = Tracing(telemetry.tracer_provider, message_spans=telemetry.message_spans)
+        registry.tracer = tracing
+        for service in registry.services:
+            if isinstance(service, Hub) and service.tracer is None:
+                service.tracer = tracing
     endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
     pages = list(options.pop("pages", None) or ())
-    counted = telemetry is not None and telemetry.enabled
     if counted or metrics is not None:
         readings = Readings(registry, registry.figures or Figures())
         if counted:

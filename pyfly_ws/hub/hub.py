@@ -25,6 +25,7 @@ from ..mapping.messages import Codec, Envelope
 from ..messages.codecs import JSON
 from ..messages.encoding import to_data
 from ..messages.frames import Frames, check_message_type
+from ..session.tracing import Tracer
 from ..session.wire import at_finish, deliver
 from ..tasks import spawn_system_task
 from .backend import Backend, HubUnavailableError
@@ -61,6 +62,8 @@ class Hub:
         """Publications made in this process (the ``hub.publications`` figure)."""
         self.deliveries = 0
         """Messages queued for members in this process, from its own publications and other processes'."""
+        self.tracer: Tracer | None = None
+        """With one (``create_app(..., telemetry=...)`` sets it), :meth:`publish_message` carries the current trace."""
         self._rooms: dict[str, set[WebSocketSession]] = {}
         self._joined: weakref.WeakKeyDictionary[WebSocketSession, set[str]] = weakref.WeakKeyDictionary()
         self._tasks: TaskGroup | None = None
@@ -225,12 +228,17 @@ class Hub:
         For members of message-level endpoints: ``data`` may be a dataclass, a
         pydantic model or a msgspec Struct. The frame is written in one wire
         format, JSON with the default envelope unless ``codec`` or
-        ``envelope`` say otherwise: a room's members share it.
+        ``envelope`` say otherwise: a room's members share it. When the hub
+        traces (:attr:`tracer`), the frame carries the current span's W3C
+        ``traceparent``, in every process the publication reaches.
         """
         frames = (
             _DEFAULT_FRAMES if codec is None and envelope is None else Frames(codec or JSON, envelope or Envelope())
         )
         check_message_type(type)
+        carrier = self.tracer.carrier() if self.tracer is not None else None
+        if carrier:
+            return await self.publish(room, frames.traced(type, None, to_data(data), carrier), exclude=exclude)
         return await self.publish(room, frames.push(type, to_data(data)), exclude=exclude)
 
     # -- internals -------------------------------------------------------------

@@ -28,6 +28,7 @@ from ..mapping.policy import Policy
 from ..session.connection import Connection
 from ..session.figures import Figures
 from ..session.session import WebSocketSession
+from ..session.tracing import Tracer
 from .controller import LazyController
 from .run import refuse, run_session
 from .supervisor import Dispatching, Supervisor
@@ -67,6 +68,7 @@ class SessionRegistry:
         "endpoints",
         "timekeeper",
         "figures",
+        "tracer",
         "_live",
         "_draining",
         "_closed_paths",
@@ -94,6 +96,8 @@ class SessionRegistry:
         """Enforces the time limits of this registry's sessions."""
         self.figures: Figures | None = None
         """The figures the application keeps while its metrics are on (``create_app(..., telemetry=...)``)."""
+        self.tracer: Tracer | None = None
+        """Traces the handshakes and messages (``create_app(..., telemetry=...)`` sets it); ``None``: off."""
         for service in services:
             self.add_service(service)
         self._live: dict[str, set[Supervisor]] = {}

@@ -24,6 +24,7 @@ from ..session.counted import CountedSession, session_over
 from ..session.figures import UNKNOWN_ENDPOINT, Figures, Reason
 from ..session.session import WebSocketSession
 from ..session.supervision import serving
+from ..session.tracing import SessionTrace
 from ..session.wire import close_frame_due, closed_by, finish, finish_close, left_open
 from .outcomes import DRAINING_STATUS, RAISED, REFUSED, REFUSED_STATUS, RETURNED, UNRESOLVED
 from .supervisor import CLOSE_GRACE, Served, Supervisor
@@ -47,6 +48,8 @@ async def refuse(endpoint: Served | None, connection: Connection, why: str, figu
     if figures is not None:
         figures.handshake(UNKNOWN_ENDPOINT if endpoint is None else endpoint.path, "refused", "not_found")
     await _close_connection(connection, REFUSED, "")
+    if endpoint is not None and endpoint.registry.tracer is not None:  # the path fits no endpoint's parameter types
+        endpoint.registry.tracer.session(endpoint.path, connection.handshake.headers).refused("not_found")
 
 
 async def run_session(endpoint: Served, connection: Connection, path_params: Mapping[str, Any]) -> None:
@@ -57,14 +60,16 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
     it does not need.
     """
     registry = endpoint.registry
+    tracer = registry.tracer  # the one question tracing asks of a session when it is off
+    trace = None if tracer is None else tracer.session(endpoint.path, connection.handshake.headers)
     if registry.refuses(endpoint.path):
         logger.info("%s: refused a handshake while draining", endpoint.qualname)
-        _refused(endpoint, "drain")
         await deny(connection, DRAINING_STATUS, "server shutting down")
+        _refused(endpoint, trace, "drain")
         return
     admitted: dict[str, Any] | None = None
     if endpoint.policy.guards or _has_origin(connection.handshake.headers):
-        admitted = await _admit(endpoint, connection, path_params)
+        admitted = await _admit(endpoint, connection, path_params, trace)
         if admitted is None:
             return
     try:
@@ -75,10 +80,11 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
         handler = getattr(controller, endpoint.method) if dispatcher is None else dispatcher.handler(controller)
     except Exception:
         logger.error("cannot resolve controller %s for %s", endpoint.qualname, endpoint.path, exc_info=True)
-        _refused(endpoint, "error")
         await _close_connection(connection, UNRESOLVED, "")
+        _refused(endpoint, trace, "error")
         return
     supervisor = Supervisor(endpoint)
+    supervisor.trace = trace
     figures = registry.figures
     if figures is None:
         session = WebSocketSession(connection, path_params, endpoint.policy.limits, supervisor)
@@ -95,6 +101,8 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
                 await handler(session)
             except Exception as exc:
                 await _handler_failed(endpoint, session, exc)
+                if trace is not None and not isinstance(exc, WebSocketDisconnect | ProtocolCloseError):
+                    trace.refused("error")  # ignored if the handshake was accepted: its span has ended
             else:
                 if left_open(session):
                     await _close_session(session, RETURNED if session.accepted else REFUSED, "")
@@ -105,6 +113,8 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
         finish(session)
         if figures is not None:
             session_over(session)
+        if trace is not None:
+            trace.refused("guard")  # the handler closed or returned before accepting (ignored after accept)
         try:
             if getattr(controller, "on_disconnect", None) is not None and session.accepted:
                 await _on_disconnect(endpoint, controller, session)
@@ -146,7 +156,9 @@ async def _handler_failed(endpoint: Served, session: WebSocketSession, exc: Exce
         await _close_session(session, REFUSED, "")
 
 
-async def _admit(endpoint: Served, connection: Connection, path_params: Mapping[str, Any]) -> dict[str, Any] | None:
+async def _admit(
+    endpoint: Served, connection: Connection, path_params: Mapping[str, Any], trace: SessionTrace | None
+) -> dict[str, Any] | None:
     """Apply the origin check and the guards; the state guards returned, or ``None`` once refused."""
     policy = endpoint.policy
     handshake = connection.handshake
@@ -155,8 +167,8 @@ async def _admit(endpoint: Served, connection: Connection, path_params: Mapping[
     if why is not None:
         origin = headers.get("origin") or ""
         logger.info("%s: refused the handshake from origin %r (%s)", endpoint.qualname, origin[:200], why)
-        _refused(endpoint, "origin")
         await deny(connection, REFUSED_STATUS, "origin not allowed")
+        _refused(endpoint, trace, "origin")
         return None
     if not policy.guards:
         return {}
@@ -176,15 +188,15 @@ async def _admit(endpoint: Served, connection: Connection, path_params: Mapping[
                 result = await result
         except Reject as refusal:
             logger.info("%s: guard %s %s", endpoint.qualname, _name(guard), refusal)
-            _refused(endpoint, "guard")
             await deny(connection, refusal.status, refusal.reason)
+            _refused(endpoint, trace, "guard")
             return None
         except Exception:
             logger.warning(
                 "%s: guard %s raised; refusing the handshake", endpoint.qualname, _name(guard), exc_info=True
             )
-            _refused(endpoint, "error")
             await deny(connection, REFUSED_STATUS, "")
+            _refused(endpoint, trace, "error")
             return None
         if isinstance(result, Mapping):
             state.update(result)
@@ -202,11 +214,13 @@ async def deny(connection: Connection, status: int, reason: str) -> None:
         logger.debug("denying %s failed", connection.handshake.path, exc_info=True)
 
 
-def _refused(endpoint: Served, reason: Reason) -> None:
-    """Count a refused handshake, when the application's metrics are on."""
+def _refused(endpoint: Served, trace: SessionTrace | None, reason: Reason) -> None:
+    """Count and trace a refused handshake, each while the application asks for it (once its answer went out)."""
     figures = endpoint.registry.figures
     if figures is not None:
         figures.handshake(endpoint.path, "refused", reason)
+    if trace is not None:
+        trace.refused(reason)
 
 
 def _name(guard: object) -> str:

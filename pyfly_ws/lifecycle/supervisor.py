@@ -29,6 +29,7 @@ from ..mapping.policy import Policy
 from ..session.figures import Figures
 from ..session.session import Registry, WebSocketSession
 from ..session.supervision import log_limit
+from ..session.tracing import SessionTrace, Tracer
 from ..session.wire import activity, begin_close, closed_by, finish_close, resend_close_frame, task_getter
 from ..tasks import asyncio_task_getter, spawn_system_task
 from .controller import LazyController
@@ -54,6 +55,11 @@ class Live(Registry, Protocol):
     @property
     def timekeeper(self) -> Timekeeper:
         """Enforces the time limits of the registry's sessions."""
+        ...
+
+    @property
+    def tracer(self) -> Tracer | None:
+        """Traces the handshakes (and messages) of the registry's sessions; ``None``: nothing is traced."""
         ...
 
     def _enter(self, path: str, supervisor: Supervisor) -> None:
@@ -127,6 +133,7 @@ class Supervisor:
     __slots__ = (
         "endpoint",
         "session",
+        "trace",
         "shortest_limit",
         "_scope",
         "_cutting",
@@ -140,6 +147,8 @@ class Supervisor:
     def __init__(self, endpoint: Served) -> None:
         self.endpoint = endpoint
         self.session: WebSocketSession | None = None
+        self.trace: SessionTrace | None = None
+        """The session's traces (its handshake span first), or ``None`` when nothing is traced."""
         self.shortest_limit = endpoint.policy.limits.shortest_time_limit
         """The shortest time limit of the session, in seconds (``inf`` without one): the timekeeper's pace."""
         self._scope: anyio.CancelScope | asyncio.Task[Any] | None = None  # what _cut cancels
@@ -255,6 +264,8 @@ class Supervisor:
     def accepted(self) -> None:
         """The handshake was accepted: the registry's timekeeper watches the time limits, if any apply."""
         self.endpoint.registry.timekeeper.watch(self)
+        if self.trace is not None:
+            self.trace.accepted()
 
     def limit_hit(self, code: int, reason: str, limit: str) -> None:
         """Log that ``limit`` closes the session, and start closing it in a helper (the caller cannot wait)."""

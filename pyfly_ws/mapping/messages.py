@@ -90,6 +90,9 @@ class Envelope:
     code: str = "code"
     message: str = "message"
     errors: str = "errors"
+    traceparent: str = "traceparent"
+    """The W3C trace context a message may carry (read only when the application traces, see ``Tracing``)."""
+    tracestate: str = "tracestate"
 
     def __post_init__(self) -> None:
         names = [getattr(self, f.name) for f in fields(self)]

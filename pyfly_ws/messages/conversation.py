@@ -15,6 +15,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -32,15 +33,16 @@ from ..mapping.messages import (
     MessageOptions,
 )
 from ..session.counted import traffic_of
-from ..session.figures import Traffic
-from ..session.session import WebSocketSession, attach_messenger
+from ..session.figures import UNKNOWN_TYPE, Traffic
+from ..session.session import WebSocketSession, attach_messenger, trace_of
+from ..session.tracing import MessageTrace, SessionTrace
 from .encoding import to_data
 from .frames import Frames, check_message_type
 from .payloads import PayloadError
 from .requests import Waiter, answer, ask, fail_all
 from .routes import MESSAGE, PAYLOAD, SESSION, Route
 
-__all__ = ["Bound", "Conversation", "CountedConversation"]
+__all__ = ["Bound", "CarryingConversation", "Conversation", "CountedConversation", "TracedConversation"]
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -88,12 +90,27 @@ class Bound:
         self.name = name
 
     async def serve(self, session: WebSocketSession) -> None:
-        """Run one session (the handler the lifecycle calls)."""
+        """Run one session (the handler the lifecycle calls), counting and tracing as its application asks.
+
+        The choice is made here, once per session: an application that counts
+        and traces nothing runs the plain :class:`Conversation`, whose message
+        path holds no check for either. Telemetry counts and traces; a
+        Prometheus page alone counts.
+        """
         traffic = traffic_of(session)
-        if traffic is None:
-            await Conversation(self, session).run()
-        else:  # the application's metrics are on
-            await CountedConversation(self, session, traffic).run()
+        trace = trace_of(session)
+        if trace is None:
+            if traffic is None:
+                await Conversation(self, session).run()
+            else:
+                await CountedConversation(self, session, traffic).run()
+            return
+        if traffic is None:  # a registry given a tracer of its own, without metrics: a tally nobody reads
+            traffic = Traffic()
+        if trace.message_spans:
+            await TracedConversation(self, session, traffic, trace).run()
+        else:
+            await CarryingConversation(self, session, traffic, trace).run()
 
 
 class _Undecodable:
@@ -453,3 +470,78 @@ class CountedConversation(Conversation):
                 counted = traffic.unknown
             counted.received += 1
             counted.seconds += time.perf_counter() - started
+
+
+# -- traced sessions (see pyfly_ws.session.tracing) --------------------------------
+# An application that traces counts too (Telemetry does both), so the traced conversations are counted ones.
+
+_message_trace: ContextVar[MessageTrace | None] = ContextVar("pyfly_ws_message_trace", default=None)
+"""The span of the message whose handler runs in this task (a worker handles one message at a time)."""
+
+
+class CarryingConversation(CountedConversation):
+    """A session of a traced application: its pushes and server requests carry the current span's trace context."""
+
+    __slots__ = ("trace",)
+
+    def __init__(self, bound: Bound, session: WebSocketSession, traffic: Traffic, trace: SessionTrace) -> None:
+        super().__init__(bound, session, traffic)
+        self.trace = trace
+
+    async def emit(self, type: str, data: Any) -> None:
+        """Send the push ``{"type": type, "data": data, "traceparent"?: ...}``."""
+        check_message_type(type)
+        carrier = self.trace.carrier()
+        frames = self.frames
+        await self.send(
+            frames.traced(type, None, to_data(data), carrier) if carrier else frames.push(type, to_data(data))
+        )
+
+    async def request(self, type: str, data: Any, timeout: float) -> Any:  # noqa: ASYNC109
+        """Send a request with a fresh id (and the current trace context); the data of the client's reply."""
+        check_message_type(type)
+        self.next_id += 1
+        rid = f"s{self.next_id}"
+        if not self.receiving:
+            self._start_reader()
+        carrier = self.trace.carrier()
+        frames = self.frames
+        frame = (
+            frames.traced(type, rid, to_data(data), carrier) if carrier else frames.request(type, rid, to_data(data))
+        )
+        return await ask(self.pending, rid, self.send, frame, timeout, type)
+
+
+class TracedConversation(CarryingConversation):
+    """A session with message spans on: each incoming message is a short trace of its own, linked to the handshake."""
+
+    __slots__ = ("_traceparent", "_tracestate")
+
+    def __init__(self, bound: Bound, session: WebSocketSession, traffic: Traffic, trace: SessionTrace) -> None:
+        super().__init__(bound, session, traffic, trace)
+        envelope = self.frames.envelope
+        self._traceparent, self._tracestate = envelope.traceparent, envelope.tracestate
+
+    async def _handle(self, doc: Any) -> None:
+        mid: Any = None
+        if doc.__class__ is dict:
+            kind = doc.get(self._type)
+            name = kind if kind.__class__ is str and kind in self.routes else UNKNOWN_TYPE
+            span = self.trace.message(name, doc.get(self._traceparent), doc.get(self._tracestate))
+            mid = doc.get(self._id)
+        else:
+            span = self.trace.message(UNKNOWN_TYPE, None, None)
+        token = _message_trace.set(span)
+        try:
+            await super()._handle(doc)
+        finally:
+            _message_trace.reset(token)
+            span.end(mid is not None)
+
+    async def _send_error(
+        self, mid: MessageId | None, code: str, message: str, errors: list[Any] | None = None
+    ) -> None:
+        span = _message_trace.get()
+        if span is not None:
+            span.failed(code)
+        await super()._send_error(mid, code, message, errors)

@@ -16,7 +16,19 @@ __all__ = ["Frames", "check_message_type"]
 class Frames:
     """Outgoing frames of one endpoint, encoded by its codec with its envelope's field names."""
 
-    __slots__ = ("codec", "envelope", "binary", "encode", "_type", "_id", "_data", "_code", "_message", "_errors")
+    __slots__ = (
+        "codec",
+        "envelope",
+        "binary",
+        "encode",
+        "_type",
+        "_id",
+        "_data",
+        "_code",
+        "_message",
+        "_errors",
+        "_trace_fields",
+    )
 
     def __init__(self, codec: Codec, envelope: Envelope) -> None:
         self.codec = codec
@@ -30,6 +42,7 @@ class Frames:
         self._code = envelope.code
         self._message = envelope.message
         self._errors = envelope.errors
+        self._trace_fields = {"traceparent": envelope.traceparent, "tracestate": envelope.tracestate}
 
     def reply(self, id: MessageId, data: Any) -> str | bytes:
         """``{"type": "reply", "id": id, "data": data}``."""
@@ -55,6 +68,26 @@ class Frames:
     def request(self, type: str, id: MessageId, data: Any) -> str | bytes:
         """``{"type": type, "id": id, "data": data}``: a server request, answered by a client reply."""
         return self.encode({self._type: type, self._id: id, self._data: data})
+
+    def traced(self, type: str, id: MessageId | None, data: Any, carrier: dict[str, str]) -> str | bytes:
+        """A push (``id`` ``None``) or a request carrying the W3C trace context in ``carrier``.
+
+        ``carrier`` holds ``traceparent`` (and ``tracestate``), written under the envelope's names for them.
+        """
+        frame: dict[str, Any] = (
+            {self._type: type, self._id: id, self._data: data}
+            if id is not None
+            else {
+                self._type: type,
+                self._data: data,
+            }
+        )
+        names = self._trace_fields
+        for key, value in carrier.items():
+            name = names.get(key)
+            if name is not None:
+                frame[name] = value
+        return self.encode(frame)
 
 
 def check_message_type(kind: object) -> None:

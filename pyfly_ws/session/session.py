@@ -20,9 +20,19 @@ from .connection import Connection, RawHeaders
 from .messaging import DEFAULT_REQUEST_TIMEOUT, Messenger
 from .outbox import Outbox
 from .supervision import Supervision
+from .tracing import SessionTrace
 from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Wire, direct_types, learn_direct_events
 
-__all__ = ["JSONMode", "Registry", "Serving", "SessionState", "WebSocketSession", "attach_messenger", "messenger_of"]
+__all__ = [
+    "JSONMode",
+    "Registry",
+    "Serving",
+    "SessionState",
+    "WebSocketSession",
+    "attach_messenger",
+    "messenger_of",
+    "trace_of",
+]
 
 JSONMode = Literal["text", "binary"]
 
@@ -364,6 +374,12 @@ def messenger_of(session: WebSocketSession) -> Messenger | None:
         return session._messenger
     except AttributeError:
         return None
+
+
+def trace_of(session: WebSocketSession) -> SessionTrace | None:
+    """The traces of ``session`` (:mod:`pyfly_ws.session.tracing`); ``None`` when its application traces nothing."""
+    supervisor = session._supervisor
+    return None if supervisor is None else supervisor.trace
 
 
 def _check_mode(mode: str) -> None:

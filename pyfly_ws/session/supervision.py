@@ -10,6 +10,8 @@ from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+from .tracing import SessionTrace
+
 __all__ = ["Supervision", "log_limit", "serving"]
 
 logger = logging.getLogger("pyfly_ws")
@@ -26,6 +28,11 @@ class Supervision(Protocol):
     @property
     def name(self) -> str:
         """The endpoint's name in logs: ``Controller.method``."""
+        ...
+
+    @property
+    def trace(self) -> SessionTrace | None:
+        """The session's traces, or ``None`` when the application traces nothing."""
         ...
 
     def accepted(self) -> None:

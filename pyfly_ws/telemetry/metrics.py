@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..exceptions import MissingDependencyError
+from .options import OTEL_MISSING
 from .readings import INSTRUMENTS, Attributes, Readings
 
-__all__ = ["OTEL_MISSING", "start_metrics"]
-
-OTEL_MISSING = 'metrics need the OpenTelemetry API, which is not installed: pip install "pyfly-ws[otel]"'
+__all__ = ["start_metrics"]
 
 
 def _otel_metrics() -> Any:

@@ -8,7 +8,10 @@ from typing import Any
 
 from ..mapping.guards import Guard
 
-__all__ = ["Prometheus", "Telemetry"]
+__all__ = ["OTEL_MISSING", "Prometheus", "Telemetry"]
+
+OTEL_MISSING = 'telemetry needs the OpenTelemetry API, which is not installed: pip install "pyfly-ws[otel]"'
+"""The error a :class:`Telemetry` raises without the ``otel`` extra."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,12 @@ class Telemetry:
     """Whether each message of a message-level endpoint gets a span of its own."""
     enabled: bool = True
     """Whether the application reports anything at all."""
+
+    def __post_init__(self) -> None:
+        for name in ("message_spans", "enabled"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise TypeError(f"Telemetry({name}=...) is True or False, got {value!r}")
 
 
 @dataclass(frozen=True)

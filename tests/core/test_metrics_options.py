@@ -82,7 +82,7 @@ def test_without_the_otel_extra_nothing_is_imported_and_asking_names_it() -> Non
         """,
         "opentelemetry",
     )
-    assert out.strip() == 'metrics need the OpenTelemetry API, which is not installed: pip install "pyfly-ws[otel]"'
+    assert out.strip() == 'telemetry needs the OpenTelemetry API, which is not installed: pip install "pyfly-ws[otel]"'
 
 
 async def test_without_prometheus_client_the_page_answers_404_naming_the_extra() -> None:

@@ -28,6 +28,7 @@ PACKAGES = {
     "pyfly_ws.adapter": None,
     "pyfly_ws.asyncapi": None,
     "pyfly_ws.hub": None,
+    "pyfly_ws.telemetry": None,
     "pyfly_ws.testing": None,
     "pyfly_ws_conformance": None,
     "pyfly_ws_starlette": "starlette",
