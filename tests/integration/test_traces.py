@@ -34,6 +34,7 @@ from pyfly_ws import (
     websocket_mapping,
     websocket_policy,
 )
+from tests.support.metrics import Metrics, reaches
 from tests.support.server import serve
 
 pytestmark = pytest.mark.anyio
@@ -104,6 +105,8 @@ class Spans:
         self.exporter = InMemorySpanExporter()
         self.provider = TracerProvider()
         self.provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.metrics = Metrics()
+        """The metrics of the same telemetry: a refusal is counted with the reason its span names."""
 
     def finished(self, count: int, timeout: float = 5.0) -> list[ReadableSpan]:
         """Exactly ``count`` spans once they have ended (a refusal's span ends just after the client hears it)."""
@@ -121,6 +124,7 @@ def spans() -> Iterator[Spans]:
     found = Spans()
     yield found
     found.provider.shutdown()
+    found.metrics.provider.shutdown()
 
 
 def serve_traced(adapter_name: str, spans: Spans, *, message_spans: bool = False) -> Any:
@@ -128,7 +132,9 @@ def serve_traced(adapter_name: str, spans: Spans, *, message_spans: bool = False
         [Raw, Guarded, Failing, Chat],
         adapter_name,
         allowed_origins=["http://good.example"],
-        telemetry=Telemetry(tracer_provider=spans.provider, message_spans=message_spans),
+        telemetry=Telemetry(
+            meter_provider=spans.metrics.provider, tracer_provider=spans.provider, message_spans=message_spans
+        ),
     )
 
 
@@ -157,6 +163,7 @@ async def test_an_accepted_handshake_is_one_server_span_with_bounded_attributes(
     assert span.status.status_code is StatusCode.UNSET
     assert span.parent is None  # no traceparent header: a trace of its own
     assert_bounded(span)
+    assert await reaches(spans.metrics, "handshakes", endpoint="/t/raw/{room}", outcome="accepted") == 1
 
 
 async def test_a_traceparent_header_continues_the_callers_trace(adapter_name: str, spans: Spans) -> None:
@@ -196,6 +203,8 @@ async def test_a_refused_handshake_is_an_error_span_naming_its_reason(
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == f"handshake refused: {refusal}"
     assert_bounded(span)
+    refused = {"endpoint": template, "outcome": "refused", "reason": refusal}
+    assert await reaches(spans.metrics, "handshakes", **refused) == 1
 
 
 @pytest.mark.parametrize(
@@ -222,6 +231,8 @@ async def test_a_handshake_the_endpoint_cannot_take_names_why(
     }
     assert span.status.status_code is StatusCode.ERROR
     assert_bounded(span)
+    refused = {"endpoint": template, "outcome": "refused", "reason": reason}
+    assert await reaches(spans.metrics, "handshakes", **refused) == 1
 
 
 async def test_message_spans_are_off_by_default(adapter_name: str, spans: Spans) -> None:
