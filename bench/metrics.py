@@ -1,4 +1,4 @@
-"""What metrics cost: the echo with metrics on (the OpenTelemetry SDK reading into memory) against metrics off.
+"""What telemetry costs: the echo with metrics and traces on (the OpenTelemetry SDK) against both off.
 
     python -m bench.metrics [--rounds 9] [--connections 2000] [--messages 20000]
     python -m bench.metrics --server uvicorn-sansio [--clients 1 10 100] [--rounds 12] [--window 0.25]
@@ -7,8 +7,9 @@ The server-free view of :mod:`bench.micro` (the ASGI messages made in memory,
 so pyfly-ws's own work is all that is measured: the strictest view, since
 behind a real server and a real client the same microseconds are a smaller
 share of a round trip). Two applications per workload, identical but for
-``create_app(..., telemetry=Telemetry(meter_provider=...))`` over an SDK
-``MeterProvider`` with an ``InMemoryMetricReader``, measured in one run,
+``create_app(..., telemetry=Telemetry(meter_provider=..., tracer_provider=...))``
+over an SDK ``MeterProvider`` with an ``InMemoryMetricReader`` and an SDK
+``TracerProvider`` recording every handshake's span, measured in one run,
 interleaved: each round measures both, in alternating order, and the reader
 collects between rounds (outside the timing), as a periodic reader would.
 Workloads: the raw echo (``/echo`` of the ``pyfly-asgi`` target) and the typed
@@ -30,13 +31,12 @@ import argparse
 import statistics
 from typing import Any
 
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from pyfly_ws import Telemetry, create_app
 
 from .micro import Work, _connections, _lifespan, _messages, _run
-from .targets.pyfly import build_app
+from .targets.pyfly import build_app, sdk_telemetry
 from .targets.typed import DataclassEcho, MsgspecEcho, PydanticEcho
 
 WORKLOADS = ("echo", "typed")
@@ -55,8 +55,8 @@ def work(workload: str) -> Work:
 
 async def compare(workload: str, rounds: int, connections: int, messages: int) -> dict[str, list[float]]:
     """Per round, µs per message and per connection, off and on, measured alternately."""
-    reader = InMemoryMetricReader()
-    apps = {"off": build(workload, None), "on": build(workload, Telemetry(meter_provider=MeterProvider([reader])))}
+    telemetry, reader = sdk_telemetry()
+    apps = {"off": build(workload, None), "on": build(workload, telemetry)}
     job = work(workload)
     stops = {name: await _lifespan(app) for name, app in apps.items()}
     figures: dict[str, list[float]] = {f"{name} {what}": [] for name in apps for what in ("message", "connection")}

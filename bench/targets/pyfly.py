@@ -43,12 +43,23 @@ def build_app(adapter: str, telemetry: Telemetry | None = None) -> Any:
     return create_app(container, adapter=adapter, services=[hub], telemetry=telemetry)
 
 
-def build_metered_app() -> Any:
-    """The ``asgi`` app with metrics on: an OpenTelemetry SDK meter provider with an in-memory reader."""
+def sdk_telemetry() -> tuple[Telemetry, Any]:
+    """Telemetry on the OpenTelemetry SDK, and its metric reader: metrics read into memory, every span recorded.
+
+    The tracer provider samples everything and has no processor: each handshake's span is made, filled and
+    ended as under any exporter, then dropped (what an exporter costs is the exporter's, not pyfly-ws's).
+    """
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
 
-    return build_app("asgi", Telemetry(meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()])))
+    reader = InMemoryMetricReader()
+    return Telemetry(meter_provider=MeterProvider(metric_readers=[reader]), tracer_provider=TracerProvider()), reader
+
+
+def build_metered_app() -> Any:
+    """The ``asgi`` app with telemetry on (:func:`sdk_telemetry`)."""
+    return build_app("asgi", sdk_telemetry()[0])
 
 
 class PlainConnection(ASGIConnection):

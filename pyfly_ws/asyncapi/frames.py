@@ -52,6 +52,17 @@ class FrameSchemas:
     def _type(self, kind: str) -> dict[str, Any]:
         return {"const": kind}
 
+    def _traced(self, fields: dict[str, Any], sender: str) -> dict[str, Any]:
+        """``fields`` and the optional W3C trace context (written and read only by an app with telemetry)."""
+        env = self.envelope
+        fields[env.traceparent] = {
+            "type": "string",
+            "description": f"W3C trace context of {sender}; optional, never part of the data.",
+            "examples": ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+        }
+        fields[env.tracestate] = {"type": "string", "description": "W3C `tracestate`, beside a `traceparent`."}
+        return fields
+
     def client(self, kind: str, data: dict[str, Any] | None, data_required: bool) -> dict[str, Any]:
         """``{"type": kind, "id"?: ..., "data": ...}`` from the client (``data`` ``None``: the handler reads none)."""
         env = self.envelope
@@ -65,6 +76,7 @@ class FrameSchemas:
         }
         if data is not None:
             fields[env.data] = data
+        self._traced(fields, "the client's span: the message's span continues it")
         return self._frame(fields, [env.type, env.data] if data is not None and data_required else [env.type])
 
     def other(self, mapped: Iterable[str]) -> dict[str, Any]:
@@ -101,7 +113,8 @@ class FrameSchemas:
     def push(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         """A server push ``{"type": kind, "data": ...}`` (``session.emit``, a hub publication)."""
         env = self.envelope
-        return self._frame({env.type: self._type(kind), env.data: data}, [env.type, env.data])
+        fields = self._traced({env.type: self._type(kind), env.data: data}, "the span that sent it")
+        return self._frame(fields, [env.type, env.data])
 
     def request(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         """A server request ``{"type": kind, "id": ..., "data": ...}`` (``session.request``)."""
@@ -116,7 +129,7 @@ class FrameSchemas:
             },
             env.data: data,
         }
-        return self._frame(fields, [env.type, env.id, env.data])
+        return self._frame(self._traced(fields, "the span that asked"), [env.type, env.id, env.data])
 
     def error(self) -> dict[str, Any]:
         """``{"type": "error", "id": ..., "code": ..., "message": ..., "errors"?: [...]}``.

@@ -150,6 +150,8 @@ def test_an_adapter_that_serves_no_pages_is_refused_naming_it_and_the_flag() -> 
         create_app(Rooms, NoPages(), asyncapi="/asyncapi")
     with pytest.raises(ConfigurationError, match=r"pages= needs .*'nopages'"):
         create_app(Rooms, NoPages(), pages=[Page("/x", HTTPAnswer(200, ""))])
+    with pytest.raises(ConfigurationError, match=r"metrics= needs .*'nopages'"):
+        create_app(Rooms, NoPages(), metrics="/metrics")
 
 
 @rest_controller

@@ -11,14 +11,17 @@ import textwrap
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from pyfly_ws import Telemetry, WebSocketSession, create_app, rest_controller, websocket_mapping
+from pyfly_ws import Telemetry, WebSocketSession, create_app, message_mapping, rest_controller, websocket_mapping
 from pyfly_ws.session.counted import CountedSession
 from pyfly_ws.session.wire import Wire
 from pyfly_ws.telemetry.prometheus import prometheus_name
 from pyfly_ws.telemetry.readings import INSTRUMENTS
 from pyfly_ws.testing import ASGIClient
-from tests.support.metrics import Metrics
+from tests.support.metrics import Metrics, reaches
 
 pytestmark = pytest.mark.anyio
 
@@ -129,3 +132,38 @@ def test_the_counted_twins_are_the_plain_ones_plus_the_count(name: str) -> None:
     """CountedSession writes out two methods of Wire with the count in them: any other difference fails here."""
     assert _body(getattr(CountedSession, name)) == _body(getattr(Wire, name))
     assert "# counted" in inspect.getsource(getattr(CountedSession, name))
+
+
+@rest_controller
+@websocket_mapping("/trio/chat")
+class TrioChat:
+    @message_mapping("say")
+    async def say(self, session: WebSocketSession, data: str) -> str:
+        await session.emit("heard", data)
+        return data.upper()
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_on_trio_a_session_is_counted_and_traced() -> None:
+    metrics = Metrics()
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    telemetry = Telemetry(meter_provider=metrics.provider, tracer_provider=tracer_provider, message_spans=True)
+    app = create_app(TrioChat, "asgi", telemetry=telemetry)
+    async with ASGIClient(app) as client, client.connect("/trio/chat") as ws:
+        for n in (1, 2):
+            await ws.send_json({"type": "say", "id": n, "data": "hi"})
+            heard = await ws.receive_json()
+            assert heard["type"] == "heard" and heard["data"] == "hi" and "traceparent" in heard
+            assert await ws.receive_json() == {"type": "reply", "id": n, "data": "HI"}
+        await ws.close(1000)
+    endpoint = {"endpoint": "/trio/chat"}
+    assert await reaches(metrics, "closes", **endpoint, code=1000, initiator="client") == 1
+    assert metrics.value("sessions.active", **endpoint) == 0
+    assert metrics.value("messages", **endpoint, direction="in", message_type="say") == 2
+    assert metrics.value("messages", **endpoint, direction="out") == 4  # pushes and replies
+    names = sorted(span.name for span in exporter.get_finished_spans())
+    assert names == ["WebSocket /trio/chat", "message say", "message say"]
+    metrics.provider.shutdown()
+    tracer_provider.shutdown()

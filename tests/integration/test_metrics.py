@@ -193,6 +193,26 @@ async def test_a_slow_client_is_counted(adapter_name: str, overflow: str) -> Non
         assert metrics.value("send_queue.dropped", endpoint="/flood", policy="close") >= 1
 
 
+@rest_controller
+class Stalled:
+    @websocket_mapping("/stalled", limits=Limits(send_timeout=0.3))
+    async def stalled(self, session: WebSocketSession) -> None:
+        await session.accept()
+        for n in range(64):
+            await session.send_text(f"m{n}")
+
+
+async def test_a_slow_client_past_send_timeout_is_counted(adapter_name: str) -> None:
+    metrics = Metrics()
+    client = ASGIClient(create_app(Stalled, adapter_name, telemetry=metrics.telemetry))
+    client.buffer = 1  # the client takes one message, then reads nothing: the second write never ends
+    async with client, client.connect("/stalled") as ws:
+        await reaches(metrics, "slow_client.closes", endpoint="/stalled", limit="send_timeout")
+        assert metrics.value("closes", endpoint="/stalled", code=1013, initiator="limit") == 1
+        assert metrics.value("slow_client.closes", endpoint="/stalled", limit="send_queue") == 0
+        assert (await ws.wait_closed())[0] == 1013
+
+
 async def test_message_level_endpoints_count_by_declared_type(adapter_name: str) -> None:
     metrics = Metrics()
     app = create_app(Chat, adapter_name, telemetry=metrics.telemetry)

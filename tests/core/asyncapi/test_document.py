@@ -78,7 +78,8 @@ def test_a_client_message_is_its_whole_frame(doc: dict[str, Any]) -> None:
 def test_a_msgpack_endpoint_with_its_own_envelope(doc: dict[str, Any]) -> None:
     move = message(doc, "Packed.move")
     assert move["contentType"] == "application/msgpack" and move["x-pyfly-ws-frame"] == "binary"
-    assert list(move["payload"]["properties"]) == ["t", "i", "d"]
+    assert list(move["payload"]["properties"]) == ["t", "i", "d", "traceparent", "tracestate"]  # trace context optional
+    assert move["payload"]["required"] == ["t", "d"]
     assert move["correlationId"]["location"] == "$message.payload#/i"
     error = message(doc, "Packed.error")
     assert error["payload"]["required"] == ["t", "i", "c", "m"] and "e" in error["payload"]["properties"]
