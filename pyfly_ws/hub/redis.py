@@ -211,17 +211,19 @@ class RedisBackend:
         backoff = 0.1
         prefix = f"{self.prefix}:room:".encode()
         while self._client is not None:
-            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._client.pubsub()
             try:
                 while not self._rooms:
                     self._wake = anyio.Event()
                     await self._wake.wait()
                 await pubsub.subscribe(*(self._channel(room) for room in self._rooms))
                 self._pubsub = pubsub
-                self._came_back()
-                backoff = 0.1
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
+                    if message is not None and message.get("type") == "subscribe":
+                        # Redis answered (a write alone may go to a connection from before a restart)
+                        self._came_back()
+                        backoff = 0.1
                     if message is None or message.get("type") != "message":
                         if not pubsub.subscribed and self._rooms:
                             await pubsub.subscribe(*(self._channel(room) for room in self._rooms))
@@ -246,13 +248,18 @@ class RedisBackend:
         while self._client is not None:
             await anyio.sleep(HEARTBEAT)
             try:
-                async with self._client.pipeline(transaction=False) as pipe:
-                    pipe.set(self._node, 1, ex=int(HEARTBEAT * 3))
-                    for room, count in self._counted.items():
-                        pipe.hset(self._members_key(room), self._node, count)
-                    await pipe.execute()
+                await self._again_once(self._beat)
             except self._errors as exc:
                 self._went_down(exc)
+            else:
+                self._came_back()
+
+    async def _beat(self) -> None:
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.set(self._node, 1, ex=int(HEARTBEAT * 3))
+            for room, count in self._counted.items():
+                pipe.hset(self._members_key(room), self._node, count)
+            await pipe.execute()
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -263,7 +270,7 @@ class RedisBackend:
             if self._client is None:
                 raise HubUnavailableError("the hub's Redis backend is not started")
             try:
-                result = await call()
+                result = await self._again_once(call)
             except self._errors as exc:
                 self._went_down(exc)
                 if time.monotonic() + backoff > deadline:
@@ -273,6 +280,16 @@ class RedisBackend:
             else:
                 self._came_back()
                 return result
+
+    async def _again_once(self, call: Any) -> Any:
+        """``call()``, and once more at once if it fails: after a restart, a pooled connection from before it
+        fails its first use (closed by the server) while a fresh one works, and that is no outage."""
+        try:
+            return await call()
+        except self._errors:
+            if self._client is None:
+                raise
+            return await call()
 
     def _went_down(self, exc: BaseException) -> None:
         if self._down_since is None:
