@@ -204,7 +204,7 @@ def wheel(session: nox.Session) -> None:
 
     Alone (with pytest only), the plugin must leave an unrelated project's pytest run alone and,
     asked for the suite, say in one line which extra to install; with ``[conformance]``, the
-    shipped suite must pass.
+    shipped suite must pass. Telemetry names its extras without them, and runs with them alone.
     """
     tmp = tempfile.mkdtemp(prefix="pyfly-ws-wheel-")  # outside the checkout: nothing of it is importable
     session.install("hatchling")
@@ -212,7 +212,8 @@ def wheel(session: nox.Session) -> None:
     [built] = [name for name in os.listdir(f"{tmp}/dist") if name.endswith(".whl")]
     wheel = f"{tmp}/dist/{built}"
     _check_wheel_metadata(wheel)
-    _check_plugin_alone(session, wheel, f"{tmp}/alone")
+    _check_telemetry_extras(session, wheel, f"{tmp}/telemetry")
+    _check_plugin_alone(session, wheel, f"{tmp}/alone")  # leaves the session in a project of its own
     session.run("python", "-m", "venv", f"{tmp}/venv")
     python = f"{tmp}/venv/bin/python"
     session.run(python, "-m", "pip", "install", "-q", f"{wheel}[conformance]", external=True)
@@ -254,6 +255,7 @@ def _check_plugin_alone(session: nox.Session, wheel: str, where: str) -> None:
     bin_dir = f"{where}/venv/bin"
     session.run(f"{bin_dir}/python", "-m", "pip", "install", "-q", wheel, "pytest", external=True)
     session.run(f"{bin_dir}/python", os.path.abspath("tests/support/wheel_messages.py"), external=True)
+    session.run(f"{bin_dir}/python", os.path.abspath("tests/support/wheel_telemetry.py"), "alone", external=True)
     described = session.run(
         f"{bin_dir}/pyfly-ws",
         "asyncapi",
@@ -278,6 +280,14 @@ def _check_plugin_alone(session: nox.Session, wheel: str, where: str) -> None:
         lines = [line for line in str(output).splitlines() if line.strip()]
         assert len(lines) == 1 and 'pip install "pyfly-ws[conformance]"' in lines[0], f"{argv}: {output}"
         session.log(lines[0])
+
+
+def _check_telemetry_extras(session: nox.Session, wheel: str, where: str) -> None:
+    """``pyfly-ws[otel,prometheus]`` and no SDK, as a user has before configuring one: telemetry runs."""
+    session.run("python", "-m", "venv", f"{where}/venv")
+    python = f"{where}/venv/bin/python"
+    session.run(python, "-m", "pip", "install", "-q", f"{wheel}[otel,prometheus]", external=True)
+    session.run(python, os.path.abspath("tests/support/wheel_telemetry.py"), "extras", external=True)
 
 
 @nox.session(python=PYTHON)
