@@ -158,7 +158,7 @@ async def test_on_trio_a_session_is_counted_and_traced() -> None:
             assert heard["type"] == "heard" and heard["data"] == "hi" and "traceparent" in heard
             assert await ws.receive_json() == {"type": "reply", "id": n, "data": "HI"}
         await ws.close(1000)
-    endpoint = {"endpoint": "/trio/chat"}
+    endpoint: dict[str, Any] = {"endpoint": "/trio/chat"}
     assert await reaches(metrics, "closes", **endpoint, code=1000, initiator="client") == 1
     assert metrics.value("sessions.active", **endpoint) == 0
     assert metrics.value("messages", **endpoint, direction="in", message_type="say") == 2

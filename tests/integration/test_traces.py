@@ -203,7 +203,7 @@ async def test_a_refused_handshake_is_an_error_span_naming_its_reason(
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == f"handshake refused: {refusal}"
     assert_bounded(span)
-    refused = {"endpoint": template, "outcome": "refused", "reason": refusal}
+    refused: dict[str, Any] = {"endpoint": template, "outcome": "refused", "reason": refusal}
     assert await reaches(spans.metrics, "handshakes", **refused) == 1
 
 
@@ -231,7 +231,7 @@ async def test_a_handshake_the_endpoint_cannot_take_names_why(
     }
     assert span.status.status_code is StatusCode.ERROR
     assert_bounded(span)
-    refused = {"endpoint": template, "outcome": "refused", "reason": reason}
+    refused: dict[str, Any] = {"endpoint": template, "outcome": "refused", "reason": reason}
     assert await reaches(spans.metrics, "handshakes", **refused) == 1
 
 

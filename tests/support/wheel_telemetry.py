@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
-from wheel_messages import Hello, get
+from wheel_messages import Hello, get  # type: ignore[import-not-found]  # run by path, beside it
 
 import pyfly_ws
 from pyfly_ws import MissingDependencyError, Telemetry, create_app
 from pyfly_ws.testing import ASGIClient
 
 
-async def greet_twice(app: object) -> None:
+async def greet_twice(app: Any) -> None:
     async with ASGIClient(app) as client, client.connect("/hello") as ws:
         for n in (1, 2):
             await ws.send_json({"type": "greet", "id": n, "data": {"name": "Ada"}})
