@@ -82,21 +82,19 @@ def create_app(
     registry = SessionRegistry() if registry is None else registry
     for service in services:
         registry.add_service(service)
-    counted = telemetry is not None and telemetry.enabled
-    if counted:
-        assert telemetry is not None
-        tracing = Tracing(telemetry.tracer_provider, message_spans=telemetry.message_spans)
+    reporting = telemetry if telemetry is not None and telemetry.enabled else None
+    if reporting is not None:
+        tracing = Tracing(reporting.tracer_provider, message_spans=reporting.message_spans)
         registry.tracer = tracing
         for service in registry.services:
             if isinstance(service, Hub) and service.tracer is None:
                 service.tracer = tracing
     endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
     pages = list(options.pop("pages", None) or ())
-    if counted or metrics is not None:
+    if reporting is not None or metrics is not None:
         readings = Readings(registry, registry.figures or Figures())
-        if counted:
-            assert telemetry is not None
-            start_metrics(readings, telemetry.meter_provider)
+        if reporting is not None:
+            start_metrics(readings, reporting.meter_provider)
         if metrics is not None:
             pages.append(prometheus_page(readings, metrics if isinstance(metrics, Prometheus) else Prometheus(metrics)))
         registry.figures = readings.figures  # from now on the sessions count
