@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .backend import Backend, Deliver, HubUnavailableError
-from .hub import Hub
+from .backend import Backend, HubUnavailableError, Receiver
+from .history import POSITION_MARK, HistoryPolicy, Joined, Missed, Position, Stored
+from .hub import Hub, Resync
 from .memory import MemoryBackend
 
 if TYPE_CHECKING:
     from .redis import RedisBackend
 
-__all__ = ["Backend", "Deliver", "Hub", "HubUnavailableError", "MemoryBackend", "RedisBackend"]
+__all__ = [
+    "POSITION_MARK",
+    "Backend",
+    "HistoryPolicy",
+    "Hub",
+    "HubUnavailableError",
+    "Joined",
+    "MemoryBackend",
+    "Missed",
+    "Position",
+    "Receiver",
+    "RedisBackend",
+    "Resync",
+    "Stored",
+]
 
 
 def __getattr__(name: str) -> object:

@@ -1,36 +1,59 @@
-"""The hub's backend contract: how messages reach the hub's members in other processes.
+"""The hub's backend contract: how publications reach the hub's members in other processes, and how rooms
+with history keep theirs.
 
-The :class:`~pyfly_ws.hub.Hub` always delivers to the members in its own process
-itself; a backend carries each publication to the other processes (and brings
-theirs back), and keeps the cluster-wide member counts. The reference
-implementation for one process is :class:`~pyfly_ws.hub.MemoryBackend`;
-:class:`~pyfly_ws.hub.RedisBackend` spans processes and machines.
+The :class:`~pyfly_ws.hub.Hub` delivers a publication to a room without
+history to the members in its own process itself; the backend carries it to
+the other processes and brings theirs back (:meth:`Receiver.receive`). A
+publication to a room with history is *stored*: the backend gives it the
+room's next :class:`~pyfly_ws.hub.Position`, keeps it, and hands it to every
+process, this one included (:meth:`Receiver.receive_stored`), in position
+order, with none missing and none twice. It also keeps the cluster-wide member
+counts. The reference implementation for one process is
+:class:`~pyfly_ws.hub.MemoryBackend`; :class:`~pyfly_ws.hub.RedisBackend`
+spans processes and machines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from anyio.abc import TaskGroup
 
-__all__ = ["Backend", "Deliver", "HubUnavailableError"]
+from .history import HistoryPolicy, Position, Stored
+
+__all__ = ["Backend", "HubUnavailableError", "Receiver"]
 
 
 class HubUnavailableError(RuntimeError):
     """The hub's backend (Redis) cannot be reached: a publication did not reach the other processes."""
 
 
-Deliver = Callable[[str, bytes], None]
-"""``deliver(room, envelope)``: what a backend calls for each publication that came from another process."""
+class Receiver(Protocol):
+    """What a backend hands publications to: the hub."""
+
+    def history(self, room: str) -> HistoryPolicy | None:
+        """The history ``room`` keeps, if any."""
+        ...
+
+    def receive(self, room: str, envelope: bytes) -> None:
+        """A publication of another process to ``room``, a room without history."""
+        ...
+
+    def receive_stored(self, room: str, position: Position, envelope: bytes) -> None:
+        """The publication at ``position`` of ``room``, a room with history (from any process)."""
+        ...
+
+    def resync(self, room: str) -> None:
+        """Publications to ``room`` may have been missed here (an outage): its members must resync."""
+        ...
 
 
 @runtime_checkable
 class Backend(Protocol):
     """Carries publications between the processes that share rooms."""
 
-    async def start(self, deliver: Deliver, tasks: TaskGroup) -> None:
-        """Connect; from now on call ``deliver`` for every publication of another process to a subscribed room.
+    async def start(self, receiver: Receiver, tasks: TaskGroup) -> None:
+        """Connect; from now on hand ``receiver`` the publications of the subscribed rooms.
 
         ``tasks`` lives as long as the hub: a backend runs its background work (a reader) there.
         """
@@ -40,8 +63,12 @@ class Backend(Protocol):
         """Disconnect and forget this process's members in the cluster-wide counts."""
         ...
 
-    async def subscribe(self, room: str) -> None:
-        """Start receiving the publications of other processes to ``room``."""
+    async def subscribe(self, room: str) -> Position | None:
+        """Start receiving the publications to ``room``.
+
+        For a room with history, it returns once subscribed, with the position
+        after which every publication reaches :meth:`Receiver.receive_stored`.
+        """
         ...
 
     async def unsubscribe(self, room: str) -> None:
@@ -53,6 +80,21 @@ class Backend(Protocol):
 
         Raises :class:`~pyfly_ws.hub.HubUnavailableError` if it cannot.
         """
+        ...
+
+    async def store(self, room: str, envelope: bytes, policy: HistoryPolicy, mark: int) -> None:
+        """Give ``envelope`` the next position of ``room``, keep it under ``policy``, and deliver it everywhere.
+
+        One atomic step: no process sees it before it is kept, and positions
+        follow the order of the steps. Where ``mark`` is not -1, the position
+        is written over the 25 bytes of ``envelope`` from ``mark`` (where
+        :data:`~pyfly_ws.hub.POSITION_MARK` stood). Raises
+        :class:`~pyfly_ws.hub.HubUnavailableError` if it cannot.
+        """
+        ...
+
+    async def read(self, room: str, since: int | None, policy: HistoryPolicy) -> Stored:
+        """The top of ``room``'s history (begun now if there is none), and what is kept after offset ``since``."""
         ...
 
     async def add_members(self, room: str, delta: int) -> None:

@@ -10,10 +10,12 @@ Members leave every room by themselves when their session ends.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import uuid
 import weakref
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +27,12 @@ from ..mapping.messages import Codec, Envelope
 from ..messages.codecs import JSON
 from ..messages.encoding import to_data
 from ..messages.frames import Frames, check_message_type
+from ..session.session import messenger_of
 from ..session.tracing import Tracer
 from ..session.wire import at_finish, deliver
 from ..tasks import spawn_system_task
 from .backend import Backend, HubUnavailableError
+from .history import POSITION_MARK, History, HistoryPolicy, Joined, Missed, Position, check_history, policy_for
 from .memory import MemoryBackend
 
 if TYPE_CHECKING:
@@ -39,7 +43,17 @@ __all__ = ["Hub", "HubUnavailableError"]
 logger = logging.getLogger("pyfly_ws.hub")
 
 _TEXT, _BINARY = b"t", b"b"
+_NOBODY = bytes(8)
+"""The exclusion token of a publication that leaves nobody out."""
+_HEADER = 1 + 16 + 8
+"""An envelope's header: its kind (text or binary), the publishing process, the token of the member left out."""
+_MARK = POSITION_MARK.encode("ascii")
+_HOLD = 10**17
+"""A recovering member's floor while it is being replayed to: above every offset, so it gets nothing live yet."""
 _DEFAULT_FRAMES = Frames(JSON, Envelope())
+
+Resync = Callable[["WebSocketSession", str], None]
+"""``on_resync(session, room)``: tell a member of a raw endpoint that it may have missed publications of ``room``."""
 
 
 class Hub:
@@ -49,19 +63,35 @@ class Hub:
     ``async with hub:``; an in-memory hub also works without being started.
     """
 
-    def __init__(self, backend: Backend | str | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend | str | None = None,
+        *,
+        history: History = None,
+        on_resync: Resync | None = None,
+    ) -> None:
         if isinstance(backend, str):
             from .redis import RedisBackend
 
             backend = RedisBackend(backend)
         self.backend: Backend = backend if backend is not None else MemoryBackend()
         """Where publications go beyond this process."""
+        if isinstance(self.backend, MemoryBackend):
+            self.backend.receiver = self  # an in-memory hub works unstarted, rooms with history included
+        self.histories: History = check_history(history)
+        """What rooms keep: one :class:`HistoryPolicy` for all, policies by room pattern, or ``None``."""
+        self.on_resync = on_resync
+        """Called for each member of a raw endpoint in a room whose publications it may have missed."""
         self.node = uuid.uuid4().bytes
         """This process's id in envelopes, so it skips its own publications coming back."""
         self.publications = 0
         """Publications made in this process (the ``hub.publications`` figure)."""
         self.deliveries = 0
         """Messages queued for members in this process, from its own publications and other processes'."""
+        self.replays = 0
+        """Publications replayed to members that rejoined with a position (the ``hub.replays`` figure)."""
+        self.resyncs = 0
+        """Rooms whose members here were told to resync after an outage (the ``hub.resyncs`` figure)."""
         self.tracer: Tracer | None = None
         """With one (``create_app(..., telemetry=...)`` sets it), :meth:`publish_message` carries the current trace."""
         self._rooms: dict[str, set[WebSocketSession]] = {}
@@ -72,6 +102,14 @@ class Hub:
         )
         self._stopping: anyio.Event | None = None
         self._stopped: anyio.Event | None = None
+        self._tops: dict[str, Position] = {}
+        """Rooms with history this process receives, and the position of the last publication delivered here."""
+        self._following: dict[str, anyio.Event] = {}
+        self._floors: dict[str, dict[WebSocketSession, int]] = {}
+        """Members rejoining with a position: they get live publications only past their floor."""
+        self._tokens: weakref.WeakKeyDictionary[WebSocketSession, bytes] = weakref.WeakKeyDictionary()
+        self._by_token: weakref.WeakValueDictionary[bytes, WebSocketSession] = weakref.WeakValueDictionary()
+        self._serial = itertools.count(1)
 
     def __repr__(self) -> str:
         return f"<Hub {type(self.backend).__name__} {len(self._rooms)} rooms>"
@@ -101,9 +139,11 @@ class Hub:
                 async with anyio.create_task_group() as group:
                     self._tasks = group
                     try:
-                        await self.backend.start(self._deliver_remote, group)
-                        for room, members in self._rooms.items():
-                            await self.backend.subscribe(room)
+                        await self.backend.start(self, group)
+                        for room, members in list(self._rooms.items()):
+                            top = await self.backend.subscribe(room)
+                            if top is not None:
+                                self._tops[room] = top
                             await self.backend.add_members(room, len(members))
                     except Exception as exc:
                         failure.append(exc)
@@ -148,22 +188,66 @@ class Hub:
 
     # -- membership ------------------------------------------------------------
 
-    async def join(self, session: WebSocketSession, room: str) -> None:
-        """Add ``session`` to ``room`` (it leaves by itself when it ends)."""
+    async def join(self, session: WebSocketSession, room: str, *, since: Position | str | None = None) -> Joined:
+        """Add ``session`` to ``room`` (it leaves by itself when it ends).
+
+        In a room with history, ``since`` (a :class:`Position`, or the text of
+        one from the client) first replays to the session every publication
+        after it, in order, then goes on live, with none missing or twice; if
+        they are not all kept, the result says so (``recovered=False``). A
+        message-level session also gets the push ``{"type": "recovered", "data":
+        {"room", "recovered", "missed", "replayed", "position"}}``. Raises
+        :class:`HubUnavailableError` if a room with history cannot be reached.
+        """
         _check_room(room)
+        policy = self.history(room)
         rooms = self._joined.get(session)
         if rooms is None:
             rooms = self._joined[session] = set()
             at_finish(session, lambda: self._session_ended(session))
         if room in rooms:
-            return
+            return Joined(room, self._tops.get(room))
+        if policy is None:
+            rooms.add(room)
+            members = self._rooms.setdefault(room, set())
+            members.add(session)
+            if self._tasks is not None:
+                if len(members) == 1:
+                    await self.backend.subscribe(room)
+                await self.backend.add_members(room, 1)
+            return Joined(room) if since is None else _told(session, Joined(room, None, False, "history"))
+        self._check_reachable()
+        if since is not None and not session.accepted:
+            raise RuntimeError("join(since=...) replays publications to the session: accept it first")
+        floors = self._floors.setdefault(room, {})
+        if since is not None:
+            floors[session] = _HOLD
         rooms.add(room)
-        members = self._rooms.setdefault(room, set())
-        members.add(session)
-        if self._tasks is not None:
-            if len(members) == 1:
-                await self.backend.subscribe(room)
-            await self.backend.add_members(room, 1)
+        self._rooms.setdefault(room, set()).add(session)
+        try:
+            try:
+                await self._follow(room)
+            except BaseException:
+                self._forget(session, room)
+                raise
+            if self._tasks is not None:
+                await self.backend.add_members(room, 1)
+            if since is None:
+                return Joined(room, self._tops.get(room))
+            return await self._recover(session, room, since, policy, floors)
+        finally:
+            if floors.get(session) == _HOLD:
+                del floors[session]
+            if not floors and self._floors.get(room) is floors:
+                del self._floors[room]
+
+    def history(self, room: str) -> HistoryPolicy | None:
+        """The history ``room`` keeps (``Hub(history=...)``), if any."""
+        return policy_for(self.histories, room)
+
+    def position(self, room: str) -> Position | None:
+        """The position of the last publication of ``room`` delivered in this process (rooms with history)."""
+        return self._tops.get(room)
 
     async def leave(self, session: WebSocketSession, room: str) -> None:
         """Remove ``session`` from ``room``; nothing happens if it is not a member."""
@@ -200,11 +284,15 @@ class Hub:
         """
         if not isinstance(data, str | bytes):
             raise TypeError(f"publish() takes str or bytes, got {type(data).__name__}; use publish_json for data")
+        policy = self.history(room)
+        if policy is not None:
+            return await self._store(room, data, exclude, policy, required=False)
         delivered = self._fan_out(room, data, exclude)
         self.publications += 1
         if self._tasks is not None:
             payload = data.encode("utf-8") if isinstance(data, str) else data
-            await self.backend.publish(room, (_TEXT if isinstance(data, str) else _BINARY) + self.node + payload)
+            kind = _TEXT if isinstance(data, str) else _BINARY
+            await self.backend.publish(room, kind + self.node + _NOBODY + payload)
         else:
             await anyio.lowlevel.checkpoint()  # let the members' writers run between publications
         return delivered
@@ -230,13 +318,18 @@ class Hub:
         format, JSON with the default envelope unless ``codec`` or
         ``envelope`` say otherwise: a room's members share it. When the hub
         traces (:attr:`tracer`), the frame carries the current span's W3C
-        ``traceparent``, in every process the publication reaches.
+        ``traceparent``, in every process the publication reaches. In a room
+        with history it carries its position too (``"position"``, before ``data``).
         """
         frames = (
             _DEFAULT_FRAMES if codec is None and envelope is None else Frames(codec or JSON, envelope or Envelope())
         )
         check_message_type(type)
         carrier = self.tracer.carrier() if self.tracer is not None else None
+        policy = self.history(room)
+        if policy is not None:
+            frame = frames.marked(type, to_data(data), POSITION_MARK, carrier)
+            return await self._store(room, frame, exclude, policy, required=True)
         if carrier:
             return await self.publish(room, frames.traced(type, None, to_data(data), carrier), exclude=exclude)
         return await self.publish(room, frames.push(type, to_data(data)), exclude=exclude)
@@ -258,15 +351,176 @@ class Hub:
         self.deliveries += delivered
         return delivered
 
-    def _deliver_remote(self, room: str, envelope: bytes) -> None:
-        """A publication from the backend: skip our own, fan the rest out here."""
-        if len(envelope) < 17 or envelope[1:17] == self.node:
+    def receive(self, room: str, envelope: bytes) -> None:
+        """A publication from the backend to a room without history: skip our own, fan the rest out here."""
+        if len(envelope) < _HEADER or envelope[1:17] == self.node:
             return
-        kind, payload = envelope[:1], envelope[17:]
-        if kind == _TEXT:
-            self._fan_out(room, payload.decode("utf-8", "replace"), None)
-        elif kind == _BINARY:
-            self._fan_out(room, payload, None)
+        data = _payload(envelope)
+        if data is not None:
+            self._fan_out(room, data, None)
+
+    def receive_stored(self, room: str, position: Position, envelope: bytes) -> None:
+        """A publication to a room with history, from any process (this one too), in position order."""
+        self._tops[room] = position
+        members = self._rooms.get(room)
+        data = _payload(envelope) if members else None
+        if data is None or not members:
+            return
+        excluded = self._by_token.get(envelope[17:_HEADER]) if envelope[1:17] == self.node else None
+        floors = self._floors.get(room)
+        delivered = 0
+        for member in list(members):
+            if member is excluded:
+                continue
+            if floors and member in floors:
+                if position.offset <= floors[member]:
+                    continue
+                del floors[member]  # caught up: live from now on
+            if deliver(member, data):
+                delivered += 1
+            elif member.closed:
+                self._session_ended(member)
+        self.deliveries += delivered
+
+    def resync(self, room: str) -> None:
+        """Publications to ``room`` may have been missed here: tell each member (a push, or ``on_resync``)."""
+        members = self._rooms.get(room)
+        if not members:
+            return
+        self.resyncs += 1
+        floors = self._floors.get(room)
+        if floors:
+            for member in [m for m, floor in floors.items() if floor != _HOLD]:
+                del floors[member]  # another epoch: their floors mean nothing in it
+        untold = 0
+        for member in list(members):
+            frames = _frames_of(member)
+            if frames is not None:
+                deliver(member, frames.push("resync", {"room": room}))
+            elif self.on_resync is not None:
+                try:
+                    self.on_resync(member, room)
+                except Exception:
+                    logger.exception("on_resync raised for a member of %r", room)
+            else:
+                untold += 1
+        if untold:
+            logger.warning(
+                "%d members of raw endpoints in room %r may have missed publications during an outage; "
+                "give the hub on_resync= to tell them, or keep the room's history (Hub(history=...))",
+                untold,
+                room,
+            )
+
+    # -- rooms with history ------------------------------------------------------
+
+    async def _store(
+        self, room: str, data: str | bytes, exclude: WebSocketSession | None, policy: HistoryPolicy, *, required: bool
+    ) -> int:
+        self._check_reachable()
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        envelope = (_TEXT if isinstance(data, str) else _BINARY) + self.node + self._token(exclude) + payload
+        mark = envelope.find(_MARK, _HEADER)
+        if mark < 0 and required:
+            raise TypeError(
+                "the codec did not write the position mark as it is: a room with history needs one that does"
+            )
+        members = self._rooms.get(room, ())
+        count = len(members) - (exclude in members)
+        self.publications += 1
+        await self.backend.store(room, envelope, policy, mark)
+        if self._tasks is None:
+            await anyio.lowlevel.checkpoint()  # let the members' writers run between publications
+        return count
+
+    def _token(self, session: WebSocketSession | None) -> bytes:
+        """The token by which this process recognises ``session`` as left out of its own publication."""
+        if session is None:
+            return _NOBODY
+        token = self._tokens.get(session)
+        if token is None:
+            token = self._tokens[session] = next(self._serial).to_bytes(8, "big")
+            self._by_token[token] = session
+        return token
+
+    def _check_reachable(self) -> None:
+        if self._tasks is None and not isinstance(self.backend, MemoryBackend):
+            raise HubUnavailableError(
+                "a room with history needs the hub started: create_app(..., services=[hub]) or `async with hub:`"
+            )
+
+    async def _follow(self, room: str) -> None:
+        """Have this process receive the stored publications of ``room`` (once: later callers wait for the first)."""
+        while room not in self._tops:
+            pending = self._following.get(room)
+            if pending is not None:
+                await pending.wait()
+                continue
+            done = self._following[room] = anyio.Event()
+            try:
+                top = await self.backend.subscribe(room)
+                if top is None:
+                    raise RuntimeError(f"{type(self.backend).__name__}.subscribe() gave no position for {room!r}")
+                self._tops.setdefault(room, top)
+            finally:
+                del self._following[room]
+                done.set()
+
+    async def _recover(
+        self,
+        session: WebSocketSession,
+        room: str,
+        since: Position | str,
+        policy: HistoryPolicy,
+        floors: dict[WebSocketSession, int],
+    ) -> Joined:
+        """Replay what ``session`` missed after ``since``, then let it go live with nothing lost or twice."""
+        try:
+            start = since if isinstance(since, Position) else Position.parse(since)
+        except ValueError:
+            return self._recovered(session, room, "epoch", floors)
+        floor, replayed = start.offset, 0
+        missed: Missed | None = None
+        while True:
+            stored = await self.backend.read(room, floor, policy)
+            if stored.top.epoch != start.epoch or stored.top.offset < floor:
+                missed = "epoch"
+                break
+            if not stored.complete:
+                missed = "gap"
+                break
+            for _, envelope in stored.entries:
+                data = _payload(envelope)
+                if data is not None:
+                    await (session.send_text(data) if isinstance(data, str) else session.send_bytes(data))
+                    replayed += 1
+            self.replays += len(stored.entries)
+            floor = stored.top.offset
+            top = self._tops.get(room)
+            if top is not None and top.epoch != start.epoch:
+                missed = "epoch"  # the history was lost while replaying
+                break
+            if top is None or top.offset <= floor:
+                break  # nothing past the floor reached this process yet: live from here, no await in between
+        return self._recovered(session, room, missed, floors, floor, replayed)
+
+    def _recovered(
+        self,
+        session: WebSocketSession,
+        room: str,
+        missed: Missed | None,
+        floors: dict[WebSocketSession, int],
+        floor: int = 0,
+        replayed: int = 0,
+    ) -> Joined:
+        top = self._tops.get(room)
+        if missed is None:
+            floors[session] = floor
+            position = Position(top.epoch, max(floor, top.offset)) if top is not None else None
+        else:
+            del floors[session]  # live from now; the application reloads what came before
+            position = top
+        return _told(session, Joined(room, position, missed is None, missed, replayed))
 
     def _forget(self, session: WebSocketSession, room: str) -> bool:
         rooms = self._joined.get(session)
@@ -285,7 +539,13 @@ class Hub:
             return
         await self.backend.add_members(room, -1)
         if room not in self._rooms:
+            self._tops.pop(room, None)
             await self.backend.unsubscribe(room)
+            if room in self._rooms:  # someone joined while the backend let go: receive the room again
+                if self.history(room) is not None:
+                    await self._follow(room)
+                else:
+                    await self.backend.subscribe(room)
 
     def _session_ended(self, session: WebSocketSession) -> None:
         """Leave every room now; the backend learns it in the background."""
@@ -301,6 +561,37 @@ class Hub:
             logger.debug("could not tell the backend that a member left %r", room, exc_info=True)
         finally:
             done.set()
+
+
+def _payload(envelope: bytes) -> str | bytes | None:
+    """What an envelope carries: text for a text publication, bytes for a binary one (``None``: neither)."""
+    kind = envelope[:1]
+    if kind == _TEXT:
+        return envelope[_HEADER:].decode("utf-8", "replace")
+    if kind == _BINARY:
+        return envelope[_HEADER:]
+    return None
+
+
+def _told(session: WebSocketSession, joined: Joined) -> Joined:
+    """Push ``recovered`` to a message-level ``session`` that rejoined with a position, telling it ``joined``."""
+    frames = _frames_of(session)
+    if frames is not None:
+        notice = {
+            "room": joined.room,
+            "recovered": joined.recovered,
+            "missed": joined.missed,
+            "replayed": joined.replayed,
+            "position": None if joined.position is None else str(joined.position),
+        }
+        deliver(session, frames.push("recovered", notice))
+    return joined
+
+
+def _frames_of(session: WebSocketSession) -> Frames | None:
+    """The frames of ``session``'s message-level endpoint; ``None`` for a raw endpoint."""
+    frames = getattr(messenger_of(session), "frames", None)
+    return frames if isinstance(frames, Frames) else None
 
 
 def _check_room(room: object) -> None:

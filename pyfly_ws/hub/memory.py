@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict, deque
 
 from anyio.abc import TaskGroup
 
-from .backend import Deliver
+from .backend import Receiver
+from .history import POSITION_MARK, HistoryPolicy, Position, Stored, new_epoch
 from .workers import worker_processes
 
 __all__ = ["MemoryBackend"]
@@ -16,16 +19,35 @@ logger = logging.getLogger("pyfly_ws.hub")
 _warned = False
 """Whether this process already warned that its in-memory rooms are split across workers."""
 
+_EPOCH_GRACE = 86_400.0
+"""Seconds a room's epoch outlives its last publication (so a late rejoin hears ``gap``, not ``epoch``)."""
+
+
+class _History:
+    """One room's kept publications: ``(offset, stored at, envelope)``, oldest first."""
+
+    __slots__ = ("epoch", "top", "kept", "touched")
+
+    def __init__(self, size: int) -> None:
+        self.epoch = new_epoch()
+        self.top = 0
+        self.kept: deque[tuple[int, float, bytes]] = deque(maxlen=size)
+        self.touched = time.monotonic()
+
 
 class MemoryBackend:
     """No other process to reach: publications stay in this one, and counts are this process's own."""
 
     def __init__(self) -> None:
         self._members: dict[str, int] = {}
+        self._histories: OrderedDict[str, _History] = OrderedDict()
+        self.receiver: Receiver | None = None
+        """Where stored publications go (the hub sets it at once: an in-memory hub works unstarted)."""
 
-    async def start(self, deliver: Deliver, tasks: TaskGroup) -> None:
+    async def start(self, receiver: Receiver, tasks: TaskGroup) -> None:
         """Nothing to connect to; warns (once a process) if the server runs several worker processes."""
         global _warned
+        self.receiver = receiver
         workers = worker_processes()
         if workers > 1 and not _warned:
             _warned = True
@@ -37,17 +59,45 @@ class MemoryBackend:
             )
 
     async def stop(self) -> None:
-        """Forget the counts."""
+        """Forget the counts (the histories stay: the process does)."""
         self._members.clear()
 
-    async def subscribe(self, room: str) -> None:
-        """Nothing to do: the hub delivers to its own members."""
+    async def subscribe(self, room: str) -> Position | None:
+        """Nothing to subscribe to: the hub delivers to its own members; the top of a room with history."""
+        receiver = self.receiver
+        policy = receiver.history(room) if receiver is not None else None
+        if policy is None:
+            return None
+        history = self._history(room, policy)
+        return Position(history.epoch, history.top)
 
     async def unsubscribe(self, room: str) -> None:
         """Nothing to do."""
 
     async def publish(self, room: str, envelope: bytes) -> None:
         """Nothing to do: no other process shares the room."""
+
+    async def store(self, room: str, envelope: bytes, policy: HistoryPolicy, mark: int) -> None:
+        """Number and keep the publication, and hand it to the hub at once."""
+        history = self._history(room, policy)
+        history.top += 1
+        position = Position(history.epoch, history.top)
+        if mark >= 0:
+            envelope = envelope[:mark] + str(position).encode("ascii") + envelope[mark + len(POSITION_MARK) :]
+        history.kept.append((history.top, history.touched, envelope))
+        if self.receiver is not None:
+            self.receiver.receive_stored(room, position, envelope)
+
+    async def read(self, room: str, since: int | None, policy: HistoryPolicy) -> Stored:
+        """The top of the room's history, and the publications kept after ``since`` not older than the ttl."""
+        history = self._history(room, policy, touch=False)
+        top = Position(history.epoch, history.top)
+        if since is None or since >= history.top:
+            return Stored(top)
+        oldest = time.monotonic() - policy.ttl
+        entries = [(offset, envelope) for offset, at, envelope in history.kept if offset > since and at >= oldest]
+        first = entries[0][0] if entries else history.top + 1
+        return Stored(top, entries, complete=first == since + 1)
 
     async def add_members(self, room: str, delta: int) -> None:
         """Keep this process's count of ``room``."""
@@ -60,3 +110,22 @@ class MemoryBackend:
     async def count(self, room: str) -> int:
         """Members of ``room`` in this process."""
         return self._members.get(room, 0)
+
+    def _history(self, room: str, policy: HistoryPolicy, *, touch: bool = True) -> _History:
+        """The room's history (begun if it has none); histories idle past ttl and grace are let go of here."""
+        now = time.monotonic()
+        histories = self._histories
+        history = histories.get(room)
+        if history is None:
+            history = histories[room] = _History(policy.size)
+        elif history.kept.maxlen != policy.size:
+            history.kept = deque(history.kept, maxlen=policy.size)
+        if touch:
+            history.touched = now
+            histories.move_to_end(room)
+        while histories:  # the least recently stored first: stop at the first one still in use
+            name, oldest = next(iter(histories.items()))
+            if name == room or now - oldest.touched < policy.ttl + _EPOCH_GRACE:
+                break
+            del histories[name]
+        return history

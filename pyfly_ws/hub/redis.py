@@ -6,12 +6,21 @@ per room (``PREFIX:members:ROOM``, a field per process), and a process counts
 only while its heartbeat key (``PREFIX:node:ID``, renewed every few seconds)
 exists, so a crashed process drops out of the counts by itself.
 
+A room with history keeps its publications in a stream
+(``PREFIX:history:ROOM``) beside its epoch and last offset
+(``PREFIX:meta:ROOM``); one script numbers a publication, appends it to the
+stream and publishes it, so no process sees one that is not kept. Each process
+tracks the last position it delivered per room: a publication that arrives
+past a hole, or the resubscription after a lost link, makes it read the
+missing ones from the stream first.
+
 When Redis is unreachable or restarts: sessions stay open; a publication is
 retried with backoff for ``retry_for`` seconds, then fails with
-:class:`~pyfly_ws.hub.HubUnavailableError` (the members in this process have
-it already); the reader reconnects with backoff and subscribes again to every
-room by itself. The outage and the recovery are each logged once. Publications
-made while Redis is down are not replayed (pub/sub keeps no history).
+:class:`~pyfly_ws.hub.HubUnavailableError` (for a room without history, the
+members in this process have it already); the reader reconnects with backoff
+and subscribes again to every room by itself, catches up the rooms with
+history from their streams, and tells the members of the others to resync
+(pub/sub keeps no history). The outage and the recovery are each logged once.
 """
 
 from __future__ import annotations
@@ -25,7 +34,8 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..exceptions import MissingDependencyError
-from .backend import Deliver, HubUnavailableError
+from .backend import HubUnavailableError, Receiver
+from .history import POSITION_MARK, HistoryPolicy, Position, Stored, check_entries, new_epoch
 
 __all__ = ["RedisBackend"]
 
@@ -33,6 +43,49 @@ logger = logging.getLogger("pyfly_ws.hub")
 
 HEARTBEAT = 5.0
 """Seconds between renewals of this process's heartbeat key (it expires after three times this)."""
+
+_EPOCH_GRACE_MS = 86_400_000
+"""Milliseconds a room's epoch and offset outlive its stream (so a late rejoin hears ``gap``, not ``epoch``)."""
+
+_STORE = """
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  epoch = ARGV[6]
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+end
+local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
+local token = epoch .. '-' .. string.format('%016d', offset)
+local envelope = ARGV[2]
+local mark = tonumber(ARGV[3])
+if mark >= 0 then
+  envelope = string.sub(envelope, 1, mark) .. token .. string.sub(envelope, mark + 26)
+end
+local now = redis.call('TIME')
+local at = now[1] * 1000 + math.floor(now[2] / 1000)
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], offset .. '-0', 'm', envelope, 't', at)
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[5] + ARGV[7])
+redis.call('PUBLISH', ARGV[1], '@' .. token .. envelope)
+return offset
+"""
+"""Number, keep and publish one publication: KEYS meta, stream; ARGV channel, envelope, mark, size, ttl ms,
+a new epoch (used if the room has none), grace ms."""
+
+_READ = """
+if redis.call('HSETNX', KEYS[1], 'e', ARGV[2]) == 1 then
+  redis.call('HSET', KEYS[1], 'o', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+local meta = redis.call('HMGET', KEYS[1], 'e', 'o')
+local now = redis.call('TIME')
+local entries = {}
+if ARGV[1] ~= '' then
+  entries = redis.call('XRANGE', KEYS[2], '(' .. ARGV[1] .. '-0', '+')
+end
+return {meta[1], meta[2], now[1] * 1000 + math.floor(now[2] / 1000), entries}
+"""
+"""A room's epoch and last offset (begun if none), Redis's clock in ms, and the stream after an offset:
+KEYS meta, stream; ARGV the offset ('' for none), a new epoch, grace ms."""
 
 
 def _redis() -> Any:
@@ -83,6 +136,13 @@ class RedisBackend:
         self._pubsub: Any = None
         self._errors: tuple[type[BaseException], ...] = (OSError,)
         self._rooms: set[str] = set()
+        self._receiver: Receiver | None = None
+        self._last: dict[str, Position] = {}
+        """Rooms with history this process follows, and the last position handed to the hub."""
+        self._waiting: dict[str, anyio.Event] = {}
+        self._heard: set[str] = set()
+        """Rooms whose subscription Redis confirmed on the current (or an earlier) link."""
+        self._scripts: dict[str, Any] = {}
         self._counted: dict[str, int] = {}
         self._wake = anyio.Event()
         self._node = ""
@@ -97,7 +157,7 @@ class RedisBackend:
 
     # -- the contract ------------------------------------------------------------
 
-    async def start(self, deliver: Deliver, tasks: TaskGroup) -> None:
+    async def start(self, receiver: Receiver, tasks: TaskGroup) -> None:
         """Connect (retrying for ``retry_for`` seconds), and start the reader and the heartbeat.
 
         Raises :class:`~pyfly_ws.hub.HubUnavailableError`, with one line naming
@@ -106,6 +166,8 @@ class RedisBackend:
         redis = self._redis
         self._errors = (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         client = self._client = redis.asyncio.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+        self._receiver = receiver
+        self._scripts = {"store": client.register_script(_STORE), "read": client.register_script(_READ)}
         self._node = f"{self.prefix}:node:{id(self):x}-{time.time_ns():x}"
         deadline = time.monotonic() + self.retry_for
         backoff = 0.05
@@ -127,7 +189,7 @@ class RedisBackend:
                 logger.debug("Redis at %s is not reachable yet (%s); retrying", self.shown_url, exc)
                 await anyio.sleep(min(backoff, remaining))  # the last attempt at the deadline
                 backoff = min(backoff * 2, 1.0)
-        tasks.start_soon(self._read, deliver)
+        tasks.start_soon(self._listen, receiver)
         tasks.start_soon(self._heartbeat)
 
     async def stop(self) -> None:
@@ -146,11 +208,22 @@ class RedisBackend:
             logger.debug("could not remove this process's counts from Redis", exc_info=True)
         finally:
             self._counted.clear()
+            self._last.clear()
+            self._heard.clear()
             await client.aclose()
 
-    async def subscribe(self, room: str) -> None:
-        """Receive ``room`` from now on (again after every reconnection)."""
+    async def subscribe(self, room: str) -> Position | None:
+        """Receive ``room`` from now on (again after every reconnection).
+
+        For a room with history, it waits (up to ``retry_for`` seconds) until
+        Redis confirmed the subscription and returns the room's position then.
+        """
         self._rooms.add(room)
+        receiver = self._receiver
+        policy = receiver.history(room) if receiver is not None else None
+        confirmed = None
+        if policy is not None and room not in self._last:
+            confirmed = self._waiting.get(room) or self._waiting.setdefault(room, anyio.Event())
         pubsub = self._pubsub
         if pubsub is not None:
             try:
@@ -158,10 +231,23 @@ class RedisBackend:
             except self._errors:
                 logger.debug("subscribing to %r failed; the reader subscribes again once reconnected", room)
         self._wake.set()
+        if policy is None:
+            return None
+        if confirmed is not None:
+            with anyio.move_on_after(self.retry_for):
+                await confirmed.wait()
+        top = self._last.get(room)
+        if top is None:
+            raise HubUnavailableError(
+                f"Redis at {self.shown_url} did not confirm the subscription to room {room!r} in {self.retry_for:g} s"
+            )
+        return top
 
     async def unsubscribe(self, room: str) -> None:
         """Stop receiving ``room``."""
         self._rooms.discard(room)
+        self._last.pop(room, None)
+        self._heard.discard(room)
         pubsub = self._pubsub
         if pubsub is not None:
             try:
@@ -172,6 +258,37 @@ class RedisBackend:
     async def publish(self, room: str, envelope: bytes) -> None:
         """``PUBLISH`` to the room's channel, retrying with backoff for ``retry_for`` seconds."""
         await self._retrying(lambda: self._client.publish(self._channel(room), envelope))
+
+    async def store(self, room: str, envelope: bytes, policy: HistoryPolicy, mark: int) -> None:
+        """One script: number the publication, ``XADD`` it to the room's stream, and ``PUBLISH`` it."""
+        script = self._scripts["store"]
+        keys = [self._meta_key(room), self._history_key(room)]
+        size, ttl = policy.size, policy.ttl_ms
+
+        def run() -> Any:
+            args = [self._channel(room), envelope, mark, size, ttl, new_epoch(), _EPOCH_GRACE_MS]
+            return script(keys=keys, args=args)
+
+        await self._retrying(run)
+
+    async def read(self, room: str, since: int | None, policy: HistoryPolicy) -> Stored:
+        """The room's top, and the stream after ``since`` without what is older than the ttl."""
+        script = self._scripts.get("read")
+        if script is None:
+            raise HubUnavailableError("the hub's Redis backend is not started")
+        keys = [self._meta_key(room), self._history_key(room)]
+        args = ["" if since is None else since, new_epoch(), policy.ttl_ms + _EPOCH_GRACE_MS]
+        epoch, offset, now, raw = await self._retrying(lambda: script(keys=keys, args=args))
+        top = Position(epoch.decode("ascii"), int(offset))
+        if since is None:
+            return Stored(top)
+        oldest = int(now) - policy.ttl_ms
+        entries = [
+            (int(entry_id.partition(b"-")[0]), fields[b"m"])
+            for entry_id, fields in ((entry_id, _pairs(values)) for entry_id, values in raw)
+            if int(fields.get(b"t", b"0")) >= oldest
+        ]
+        return Stored(top, entries, complete=since >= top.offset or check_entries(since, top.offset, entries))
 
     async def add_members(self, room: str, delta: int) -> None:
         """``HINCRBY`` this process's field of the room's count."""
@@ -206,12 +323,14 @@ class RedisBackend:
 
     # -- background work -----------------------------------------------------------
 
-    async def _read(self, deliver: Deliver) -> None:
+    async def _listen(self, receiver: Receiver) -> None:
         """Receive publications; reconnect with backoff and subscribe again whenever Redis goes away."""
         backoff = 0.1
         prefix = f"{self.prefix}:room:".encode()
         while self._client is not None:
             pubsub = self._client.pubsub()
+            earlier = set(self._heard)  # rooms heard on a lost link: they may have missed publications
+            self._heard.clear()
             try:
                 while not self._rooms:
                     self._wake = anyio.Event()
@@ -220,18 +339,23 @@ class RedisBackend:
                 self._pubsub = pubsub
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
-                    if message is not None and message.get("type") == "subscribe":
+                    kind = None if message is None else message.get("type")
+                    if kind == "message" or kind == "subscribe":
+                        channel: bytes = message["channel"]
+                        if not channel.startswith(prefix):
+                            continue
+                        room = channel[len(prefix) :].decode("utf-8")
+                        if kind == "message":
+                            await self._arrived(receiver, room, message["data"])
+                            continue
                         # Redis answered (a write alone may go to a connection from before a restart)
                         self._came_back()
                         backoff = 0.1
-                    if message is None or message.get("type") != "message":
-                        if not pubsub.subscribed and self._rooms:
-                            await pubsub.subscribe(*(self._channel(room) for room in self._rooms))
-                        continue
-                    channel: bytes = message["channel"]
-                    if channel.startswith(prefix):
-                        deliver(channel[len(prefix) :].decode("utf-8"), message["data"])
+                        await self._subscribed(receiver, room, again=room in earlier)
+                    elif not pubsub.subscribed and self._rooms:
+                        await pubsub.subscribe(*(self._channel(room) for room in self._rooms))
             except self._errors as exc:
+                self._heard |= earlier
                 self._went_down(exc)
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
@@ -242,6 +366,61 @@ class RedisBackend:
                         await pubsub.aclose()
                     except Exception:
                         logger.debug("closing a Redis pub/sub connection failed", exc_info=True)
+
+    async def _subscribed(self, receiver: Receiver, room: str, *, again: bool) -> None:
+        """Redis confirmed the subscription to ``room``: begin following its history, or catch up after a lost link."""
+        if room not in self._rooms:
+            return
+        self._heard.add(room)
+        policy = receiver.history(room)
+        if policy is None:
+            if again:
+                receiver.resync(room)
+            return
+        if room in self._last:
+            await self._catch_up(receiver, room, policy)
+        else:
+            self._last[room] = (await self.read(room, None, policy)).top
+        confirmed = self._waiting.pop(room, None)
+        if confirmed is not None:
+            confirmed.set()
+
+    async def _arrived(self, receiver: Receiver, room: str, data: bytes) -> None:
+        """A publication on a room's channel: stored ones in position order, with any hole filled from the stream."""
+        if data[:1] != b"@":
+            receiver.receive(room, data)
+            return
+        last = self._last.get(room)
+        policy = receiver.history(room)
+        if last is None or policy is None:
+            return  # not followed (yet): the confirmation, processed first, begins that
+        position = Position.read(data[1:])
+        if position.epoch == last.epoch:
+            if position.offset <= last.offset:
+                return  # had it already (caught up from the stream)
+            if position.offset == last.offset + 1:
+                self._last[room] = position
+                receiver.receive_stored(room, position, data[1 + len(POSITION_MARK) :])
+                return
+        await self._catch_up(receiver, room, policy)  # kept before it was published: the stream has it too
+
+    async def _catch_up(self, receiver: Receiver, room: str, policy: HistoryPolicy) -> None:
+        """Hand the hub what the stream kept after the last position delivered; resync where that is not all."""
+        last = self._last[room]
+        stored = await self.read(room, last.offset, policy)
+        if stored.top.epoch != last.epoch:
+            receiver.resync(room)  # the history was lost (a restart without persistence): begin the new one
+            last = Position(stored.top.epoch, 0)
+            stored = await self.read(room, 0, policy)
+        elif not stored.complete:
+            receiver.resync(room)
+        for offset, envelope in stored.entries:
+            if offset > last.offset:
+                last = Position(last.epoch, offset)
+                receiver.receive_stored(room, last, envelope)
+        if stored.top.epoch == last.epoch and stored.top.offset > last.offset:
+            last = stored.top
+        self._last[room] = last
 
     async def _heartbeat(self) -> None:
         """Renew this process's key, and rewrite its counts (they may be gone after a Redis restart)."""
@@ -310,3 +489,16 @@ class RedisBackend:
 
     def _members_key(self, room: str) -> str:
         return f"{self.prefix}:members:{room}"
+
+    def _meta_key(self, room: str) -> str:
+        return f"{self.prefix}:meta:{room}"
+
+    def _history_key(self, room: str) -> str:
+        return f"{self.prefix}:history:{room}"
+
+
+def _pairs(values: list[bytes]) -> dict[bytes, bytes]:
+    """A stream entry's ``[field, value, field, value, ...]`` as a dict (redis-py may give either)."""
+    if isinstance(values, dict):
+        return values
+    return dict(zip(values[::2], values[1::2], strict=True))

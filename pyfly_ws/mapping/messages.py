@@ -93,6 +93,8 @@ class Envelope:
     traceparent: str = "traceparent"
     """The W3C trace context a message may carry (read only when the application traces, see ``Tracing``)."""
     tracestate: str = "tracestate"
+    position: str = "position"
+    """Where a push from a room with history carries its place in the room (see ``HistoryPolicy``)."""
 
     def __post_init__(self) -> None:
         names = [getattr(self, f.name) for f in fields(self)]

@@ -28,6 +28,7 @@ class Frames:
         "_message",
         "_errors",
         "_trace_fields",
+        "_position",
     )
 
     def __init__(self, codec: Codec, envelope: Envelope) -> None:
@@ -43,6 +44,7 @@ class Frames:
         self._message = envelope.message
         self._errors = envelope.errors
         self._trace_fields = {"traceparent": envelope.traceparent, "tracestate": envelope.tracestate}
+        self._position = envelope.position
 
     def reply(self, id: MessageId, data: Any) -> str | bytes:
         """``{"type": "reply", "id": id, "data": data}``."""
@@ -87,6 +89,22 @@ class Frames:
             name = names.get(key)
             if name is not None:
                 frame[name] = value
+        return self.encode(frame)
+
+
+    def marked(self, type: str, data: Any, mark: str, carrier: dict[str, str] | None = None) -> str | bytes:
+        """A push whose position field holds ``mark``, written before its data (so it comes first in the frame).
+
+        The hub writes the publication's position over ``mark`` once the room's
+        history gave it one (``POSITION_MARK``); ``carrier`` as for :meth:`traced`.
+        """
+        frame: dict[str, Any] = {self._type: type, self._position: mark, self._data: data}
+        if carrier:
+            names = self._trace_fields
+            for key, value in carrier.items():
+                name = names.get(key)
+                if name is not None:
+                    frame[name] = value
         return self.encode(frame)
 
 
