@@ -24,6 +24,14 @@ on connecting               ``chat.welcome`` ``{"name", "room", "members"}`` to 
 on leaving                  ``room.left`` ``{"name", "members"}``
 ==========================  =================================================================
 
+Rooms keep their last 500 publications for five minutes, so every push from the
+room carries its ``"position"``. A tab that loses its connection reconnects with
+``?since=POSITION`` (the last one it got, or the one ``chat.welcome`` gave it)
+and first receives every publication it missed, in order, then the push
+``recovered`` ``{"room", "recovered", "missed", "replayed", "position"}``;
+``recovered: false`` means they were no longer all kept. After an outage of
+Redis, a room whose publications could not all be recovered gets ``resync``.
+
 A member too slow to keep up is closed with 1013; everyone else keeps receiving.
 """
 
@@ -42,6 +50,7 @@ from typing import Any
 from pyfly_ws import (
     Container,
     Limits,
+    MessageError,
     WebSocketSession,
     create_app,
     emits,
@@ -54,13 +63,15 @@ from pyfly_ws import (
 )
 from pyfly_ws.adapter import ASGIApp, Receive, Scope, Send
 from pyfly_ws.asyncapi import AsyncAPI
-from pyfly_ws.hub import Hub, HubUnavailableError
+from pyfly_ws.hub import HistoryPolicy, Hub, HubUnavailableError
 
 REDIS_ENV = "PYFLY_WS_CHAT_REDIS"
 """Set to a ``redis://`` URL to share the rooms with other processes (``--redis`` sets it)."""
 PAGE = Path(__file__).with_name("chat.html").read_bytes()
 MAX_TEXT = 2000
 """The longest message, in characters."""
+HISTORY = HistoryPolicy(size=500, ttl=300)
+"""What every room keeps for a tab that reconnects: its last 500 publications, for five minutes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +107,13 @@ class ChatMessage:
 
 @dataclass(frozen=True, slots=True)
 class Welcome:
-    """The push ``chat.welcome``, to a newcomer: who it is, where, and how many are in the room with it."""
+    """The push ``chat.welcome``, to a newcomer: who it is, where, how many are in the room with it, and the
+    room's position it joined at (to reconnect from, if it gets nothing before its connection drops)."""
 
     name: str
     room: str
     members: int
+    position: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +132,21 @@ def member_name(session: WebSocketSession) -> str:
 @rest_controller
 @request_mapping("/ws")
 @websocket_mapping("/chat/{room}", limits=Limits(max_message_size=16 * 1024, send_queue=256, overflow="close"))
-@handshake_schema(query={"name": "The member's name, cut to 40 characters; blank or left out: anonymous."})
+@handshake_schema(
+    query={
+        "name": "The member's name, cut to 40 characters; blank or left out: anonymous.",
+        "since": "Reconnecting: the position of the last push received; what came after it is replayed first.",
+    }
+)
 @emits("chat.welcome", Welcome, description="To a newcomer: who it is, where, and how many are in the room.")
 @emits("room.joined", Presence, description="To the others in the room: who came, and how many are in it now.")
 @emits("room.left", Presence, description="To those still in the room: who went, and how many are left.")
+@emits(
+    "recovered",
+    dict[str, Any],
+    description="After reconnecting with `since`: whether every publication missed was replayed (the hub's push).",
+)
+@emits("resync", dict[str, str], description="After an outage: the room's publications may not all have arrived.")
 class ChatController:
     """Every member of a room gets what anyone in it says, on whatever process they are connected to."""
 
@@ -135,9 +159,10 @@ class ChatController:
         name, room = member_name(session), session.path_params["room"]
         session.state["name"] = name
         await session.accept()
-        await self.hub.join(session, room)
+        joined = await self.hub.join(session, room, since=session.query_params.get("since") or None)
         members = await self.hub.count(room)
-        await session.emit("chat.welcome", Welcome(name, room, members))
+        position = None if joined.position is None else str(joined.position)
+        await session.emit("chat.welcome", Welcome(name, room, members, position))
         await self._tell(room, "room.joined", Presence(name, members), exclude=session)
 
     @message_mapping("chat.send")
@@ -145,7 +170,10 @@ class ChatController:
     async def send(self, session: WebSocketSession, data: ChatSend) -> Receipt:
         """Say something to the room: the others get it as `chat.message`; the reply is its receipt."""
         message = ChatMessage(f"{self.node}-{next(self.serial)}", session.state["name"], data.text, _now())
-        await self._tell(session.path_params["room"], "chat.message", message, exclude=session)
+        try:
+            await self.hub.publish_message(session.path_params["room"], "chat.message", message, exclude=session)
+        except HubUnavailableError:  # Redis is down: nobody got it (a room with history stores it first)
+            raise MessageError("unavailable", "the chat cannot reach its other servers; try again") from None
         return Receipt(message.id, message.at)
 
     @message_mapping("chat.here")
@@ -160,7 +188,7 @@ class ChatController:
         await self._tell(room, "room.left", Presence(session.state["name"], await self.hub.count(room)))
 
     async def _tell(self, room: str, type: str, data: Any, *, exclude: WebSocketSession | None = None) -> None:
-        # Redis down: the members on this process got it already, and the hub logged the outage once.
+        # Redis down: the room's news is lost (the hub logged the outage once); the members resync afterwards.
         with contextlib.suppress(HubUnavailableError):
             await self.hub.publish_message(room, type, data, exclude=exclude)
 
@@ -188,7 +216,7 @@ def with_page(app: ASGIApp) -> ASGIApp:
 
 def build(adapter: str | None = None, redis_url: str | None = None) -> ASGIApp:
     """The chat application on ``adapter``, with an in-memory hub, or one on Redis at ``redis_url``."""
-    hub = Hub(redis_url) if redis_url else Hub()
+    hub = Hub(redis_url, history=HISTORY) if redis_url else Hub(history=HISTORY)
     container = Container()
     container.register_instance(hub)
     container.register(ChatController)

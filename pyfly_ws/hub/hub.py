@@ -121,6 +121,14 @@ class Hub:
         """Whether the backend is connected (``start`` ran and ``stop`` did not)."""
         return self._tasks is not None
 
+    @property
+    def ready(self) -> bool:
+        """Whether the hub delivers everything right now: started (an in-memory one need not be), and its backend
+        receives every room that has members here (no link lost). The registry's :attr:`ready` asks it."""
+        if self._tasks is None and not isinstance(self.backend, MemoryBackend):
+            return False
+        return not getattr(self.backend, "unheard_rooms", 0)
+
     async def start(self) -> None:
         """Connect the backend; its background work runs in a task of the hub's own until :meth:`stop`.
 

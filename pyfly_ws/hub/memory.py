@@ -44,6 +44,9 @@ class MemoryBackend:
         self.receiver: Receiver | None = None
         """Where stored publications go (the hub sets it at once: an in-memory hub works unstarted)."""
 
+    unheard_rooms = 0
+    """Rooms whose publications this process does not receive: none, there is no link to lose."""
+
     async def start(self, receiver: Receiver, tasks: TaskGroup) -> None:
         """Nothing to connect to; warns (once a process) if the server runs several worker processes."""
         global _warned

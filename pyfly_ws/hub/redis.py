@@ -155,6 +155,13 @@ class RedisBackend:
     def __repr__(self) -> str:
         return f"<RedisBackend {self.shown_url}>"
 
+    @property
+    def unheard_rooms(self) -> int:
+        """Rooms to receive whose subscription Redis has not confirmed on the current link (all, while it is down)."""
+        if self._pubsub is None:
+            return len(self._rooms)
+        return len(self._rooms - self._heard)
+
     # -- the contract ------------------------------------------------------------
 
     async def start(self, receiver: Receiver, tasks: TaskGroup) -> None:
@@ -335,8 +342,12 @@ class RedisBackend:
                 while not self._rooms:
                     self._wake = anyio.Event()
                     await self._wake.wait()
-                await pubsub.subscribe(*(self._channel(room) for room in self._rooms))
-                self._pubsub = pubsub
+                rooms = set(self._rooms)
+                await pubsub.subscribe(*(self._channel(room) for room in rooms))
+                self._pubsub = pubsub  # from now on subscribe() subscribes by itself
+                late = self._rooms - rooms  # joined while the link came up
+                if late:
+                    await pubsub.subscribe(*(self._channel(room) for room in late))
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     kind = None if message is None else message.get("type")
@@ -355,6 +366,7 @@ class RedisBackend:
                     elif not pubsub.subscribed and self._rooms:
                         await pubsub.subscribe(*(self._channel(room) for room in self._rooms))
             except self._errors as exc:
+                self._pubsub = None
                 self._heard |= earlier
                 self._went_down(exc)
                 await anyio.sleep(backoff)

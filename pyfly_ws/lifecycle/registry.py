@@ -115,6 +115,12 @@ class SessionRegistry:
         """Whether the whole application drains: new handshakes are refused (HTTP 503 where possible, else 403)."""
         return self._draining
 
+    @property
+    def ready(self) -> bool:
+        """Whether the application should get traffic: not draining, and every service that can tell (a
+        ``ready`` attribute, as a :class:`~pyfly_ws.hub.Hub` has) is ready. For a readiness probe."""
+        return not self.draining and all(getattr(service, "ready", True) for service in self.services)
+
     def refuses(self, path: str) -> bool:
         """Whether a new handshake to the endpoint mapped at ``path`` is refused because of a drain."""
         return self._draining or path in self._closed_paths

@@ -91,7 +91,6 @@ class Frames:
                 frame[name] = value
         return self.encode(frame)
 
-
     def marked(self, type: str, data: Any, mark: str, carrier: dict[str, str] | None = None) -> str | bytes:
         """A push whose position field holds ``mark``, written before its data (so it comes first in the frame).
 

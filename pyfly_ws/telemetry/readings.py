@@ -112,6 +112,27 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         "Times the hub's backend became reachable again after an outage.",
         ("backend",),
     ),
+    Instrument(
+        "pyfly_ws.hub.unheard_rooms",
+        "up_down_counter",
+        "{room}",
+        "Rooms with members here whose publications the backend does not receive right now (a lost link).",
+        ("backend",),
+    ),
+    Instrument(
+        "pyfly_ws.hub.replays",
+        "counter",
+        "{message}",
+        "Publications replayed to members that rejoined a room with history from a position.",
+        ("backend",),
+    ),
+    Instrument(
+        "pyfly_ws.hub.resyncs",
+        "counter",
+        "{room}",
+        "Rooms whose members here were told to resync: publications may have been missed in an outage.",
+        ("backend",),
+    ),
 )
 """Every instrument, in the README's order."""
 
@@ -200,7 +221,7 @@ class Readings:
     def _hub(self, figure: str) -> Iterator[Row]:
         totals: dict[str, int] = {}
         for hub in self.hubs():
-            source: object = hub if figure in ("publications", "deliveries") else hub.backend
+            source: object = hub.backend if figure in ("outages", "reconnections", "unheard_rooms") else hub
             value = getattr(source, figure, None)
             if isinstance(value, int):
                 backend = _backend(hub)
@@ -219,3 +240,12 @@ class Readings:
 
     def _hub_reconnections(self) -> Iterator[Row]:
         return self._hub("reconnections")
+
+    def _hub_unheard_rooms(self) -> Iterator[Row]:
+        return self._hub("unheard_rooms")
+
+    def _hub_replays(self) -> Iterator[Row]:
+        return self._hub("replays")
+
+    def _hub_resyncs(self) -> Iterator[Row]:
+        return self._hub("resyncs")

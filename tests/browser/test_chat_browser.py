@@ -15,16 +15,21 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pyfly_ws_conformance.servers import running
-from tests.redis.redis_server import RedisServer, redis_server
+from tests.redis.redis_server import RedisServer, free_port, redis_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -119,6 +124,114 @@ def test_a_message_typed_in_one_tab_appears_in_the_other(two_chats: tuple[str, s
             bob.close()
             expect(ann.locator("#messages li.system").last).to_have_text("bob left", timeout=TIMEOUT_MS)
             expect(ann.locator("#people li")).to_have_text(["ann"], timeout=TIMEOUT_MS)
+        finally:
+            browser.close()
+
+
+class ChatProcess:
+    """``python -m examples.chat`` on a fixed port, which the test can kill and start again there."""
+
+    def __init__(self, redis: RedisServer) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        self._args = [sys.executable, "-m", "examples.chat", "--redis", redis.url, "--port", str(self.port)]
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            self._args, env=self._env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    if sock.recv(12).startswith(b"HTTP/1.1 200"):
+                        return
+            except OSError:
+                pass
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the chat did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """Kill the process, as a crash would."""
+        if self._process is not None:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(10)
+            self._process = None
+
+
+@contextmanager
+def chat_process(redis: RedisServer) -> Iterator[ChatProcess]:
+    chat = ChatProcess(redis)
+    chat.start()
+    try:
+        yield chat
+    finally:
+        chat.kill()
+
+
+def test_a_tab_that_lost_its_connection_reconnects_and_shows_what_it_missed(redis: RedisServer) -> None:
+    """Bob's server dies; Ann goes on talking; the server comes back and Bob's tab shows every message, once."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with (
+        chat_process(redis) as first,
+        chat_process(redis) as second,
+        tempfile.TemporaryDirectory(prefix="pyfly-ws-chromium-") as profile,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=chromium(),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 640, "height": 420},
+        )
+        try:
+            ann = browser.new_page()
+            ann.goto(f"{first.base}/?name=ann&room=den")
+            expect(ann.locator("#status")).to_have_text("in den as ann", timeout=TIMEOUT_MS)
+            bob = browser.new_page()
+            bob.goto(f"{second.base}/?name=bob&room=den")
+            expect(bob.locator("#status")).to_have_text("in den as bob", timeout=TIMEOUT_MS)
+            expect(ann.locator("#people li")).to_have_text(["ann", "bob"], timeout=TIMEOUT_MS)
+            ann.locator("#text").fill("before")
+            ann.locator("#text").press("Enter")
+            expect(bob.locator("#messages li").last).to_have_text("ann: before", timeout=TIMEOUT_MS)
+
+            second.kill()
+            expect(bob.locator("#status")).to_contain_text("reconnecting", timeout=TIMEOUT_MS)
+            for text in ("one", "two", "three"):
+                ann.locator("#text").fill(f"while bob was away: {text}")
+                ann.locator("#text").press("Enter")
+                expect(ann.locator("#messages li.mine .receipt").last).to_have_text("sent", timeout=TIMEOUT_MS)
+            time.sleep(2)  # away for a few seconds
+            second.start()
+
+            expect(bob.locator("#status")).to_have_text("in den as bob", timeout=TIMEOUT_MS)
+            expect(bob.locator("#messages li.recovered")).to_have_text(
+                ["reconnected: 3 missed messages restored"], timeout=TIMEOUT_MS
+            )
+            lines = bob.locator("#messages li:not(.system)")
+            expect(lines).to_have_text(
+                [
+                    "ann: before",
+                    "ann: while bob was away: one",
+                    "ann: while bob was away: two",
+                    "ann: while bob was away: three",
+                ],
+                timeout=TIMEOUT_MS,
+            )
+            ann.locator("#text").fill("welcome back")
+            ann.locator("#text").press("Enter")
+            expect(bob.locator("#messages li").last).to_have_text("ann: welcome back", timeout=TIMEOUT_MS)
+            _screenshot_side_by_side(browser, [ann, bob], ARTIFACTS / "chat-reconnected.png")
         finally:
             browser.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import socket
 import subprocess
@@ -30,25 +31,37 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """One ``redis-server`` process on a fixed port, which the test can stop and start again."""
+    """One ``redis-server`` process on a fixed port, which the test can stop and start again.
 
-    def __init__(self) -> None:
+    It wants a password of its own: while it is stopped, another process on this
+    machine may take its port for a Redis of its own, and a client must then
+    find that one refusing it rather than a Redis that answers.
+    """
+
+    def __init__(self, *, persistent: bool = False) -> None:
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = secrets.token_hex(8)
+        self.url = f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+        self.persistent = persistent
+        """Whether it keeps its data across a stop (an append-only file, written before each reply)."""
         self._dir = tempfile.TemporaryDirectory(prefix="pyfly-ws-redis-")
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections (at most 10 s)."""
         args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        args += ["--appendonly", "no", "--dir", self._dir.name, "--protected-mode", "no"]
+        args += ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
+        args += ["--dir", self._dir.name, "--protected-mode", "no", "--requirepass", self.password]
         self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
+                    sock.sendall(f"AUTH {self.password}\r\nPING\r\n".encode())
+                    answer = b""
+                    while len(answer) < 12 and (chunk := sock.recv(64)):
+                        answer += chunk
+                    if answer.startswith(b"+OK\r\n+PONG"):
                         return
             except OSError:
                 pass
@@ -69,9 +82,9 @@ class RedisServer:
 
 
 @contextmanager
-def redis_server() -> Iterator[RedisServer]:
+def redis_server(*, persistent: bool = False) -> Iterator[RedisServer]:
     """A running Redis server for the length of the block."""
-    server = RedisServer()
+    server = RedisServer(persistent=persistent)
     server.start()
     try:
         yield server

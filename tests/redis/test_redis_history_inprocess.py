@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import anyio
 import pytest
 
 from pyfly_ws.hub import HistoryPolicy, Hub, RedisBackend
@@ -55,3 +56,45 @@ def make_hub(redis: RedisServer, request: pytest.FixtureRequest) -> MakeHub:
         return Hub(RedisBackend(redis.url, prefix=prefix), history={"h-*": HistoryPolicy(size=size, ttl=ttl)})
 
     return make
+
+
+async def test_an_outage_shows_in_readiness_and_figures_and_resyncs_rooms_without_history(adapter_name: str) -> None:
+    from pyfly_ws import Container, create_app, registry_of
+    from pyfly_ws.testing import ASGIClient
+    from tests.core.test_hub_history import frame, replied
+    from tests.support.history_app import HistoryRooms, RawRooms
+    from tests.support.metrics import Metrics, reaches
+
+    with redis_server() as redis:
+        metrics = Metrics()
+        hub = Hub(RedisBackend(redis.url, retry_for=0.5), history={"h-*": HistoryPolicy(size=100, ttl=60)})
+        container = Container()
+        container.register_instance(hub)
+        container.register(HistoryRooms)
+        container.register(RawRooms)
+        app = create_app(container, adapter_name, services=[hub], telemetry=metrics.telemetry)
+        registry = registry_of(app)
+        assert registry is not None
+        async with ASGIClient(app) as client, client.connect("/history/plain") as plain:
+            await frame(plain, "joined")
+            async with client.connect("/history/h-1") as talker:
+                top = (await frame(talker, "joined"))["data"]["position"]
+                await talker.send_json({"type": "burst", "id": "b", "data": {"count": 4}})
+                await replied(talker, "b")
+            async with client.connect(f"/history/h-1?since={top}") as back:
+                assert (await frame(back, "recovered"))["data"]["replayed"] == 4
+            assert metrics.value("hub.replays", backend="redis") == 4
+            assert hub.ready and registry.ready
+            assert metrics.value("hub.unheard_rooms", backend="redis") == 0
+            redis.stop()
+            await reaches(metrics, "hub.outages", backend="redis")
+            with anyio.fail_after(5):
+                while hub.ready:  # noqa: ASYNC110  (a property, polled until the reader noticed too)
+                    await anyio.sleep(0.01)
+            assert not registry.ready
+            assert metrics.value("hub.unheard_rooms", backend="redis") == 1  # the room "plain" has a member
+            redis.start()
+            assert (await frame(plain, "resync"))["data"] == {"room": "plain"}
+            assert hub.ready and registry.ready
+            assert metrics.value("hub.resyncs", backend="redis") == 1
+            assert metrics.value("hub.unheard_rooms", backend="redis") == 0
