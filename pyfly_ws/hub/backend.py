@@ -47,6 +47,10 @@ class Receiver(Protocol):
         """Publications to ``room`` may have been missed here (an outage): its members must resync."""
         ...
 
+    def presence_changed(self, room: str, identity: str, present: bool) -> None:
+        """``identity`` came into ``room`` (its first session in any process) or left it (its last one)."""
+        ...
+
 
 @runtime_checkable
 class Backend(Protocol):
@@ -103,4 +107,16 @@ class Backend(Protocol):
 
     async def count(self, room: str) -> int:
         """Members of ``room`` in every process."""
+        ...
+
+    async def present(self, room: str, identity: str, here: bool) -> None:
+        """This process has (``here``) or no longer has a session of ``identity`` in ``room``.
+
+        The backend calls :meth:`Receiver.presence_changed` in every process
+        that follows the room when that changes who is in it across processes.
+        """
+        ...
+
+    async def presence(self, room: str) -> set[str]:
+        """The identities with a session in ``room``, in every process that is alive."""
         ...

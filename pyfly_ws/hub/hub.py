@@ -110,6 +110,10 @@ class Hub:
         self._tokens: weakref.WeakKeyDictionary[WebSocketSession, bytes] = weakref.WeakKeyDictionary()
         self._by_token: weakref.WeakValueDictionary[bytes, WebSocketSession] = weakref.WeakValueDictionary()
         self._serial = itertools.count(1)
+        self._identities: dict[str, dict[str, int]] = {}
+        """Per room, the identities of the members here, and how many sessions each has in it."""
+        self._who: weakref.WeakKeyDictionary[WebSocketSession, dict[str, str]] = weakref.WeakKeyDictionary()
+        """Per session, the identity it joined each room with."""
 
     def __repr__(self) -> str:
         return f"<Hub {type(self.backend).__name__} {len(self._rooms)} rooms>"
@@ -196,8 +200,22 @@ class Hub:
 
     # -- membership ------------------------------------------------------------
 
-    async def join(self, session: WebSocketSession, room: str, *, since: Position | str | None = None) -> Joined:
+    async def join(
+        self,
+        session: WebSocketSession,
+        room: str,
+        *,
+        since: Position | str | None = None,
+        identity: str | None = None,
+    ) -> Joined:
         """Add ``session`` to ``room`` (it leaves by itself when it ends).
+
+        With ``identity`` (who the session is, as the application names it: a
+        user id), the session counts in :meth:`presence`, once however many
+        tabs it has open, and message-level members get the pushes
+        ``presence.join`` and ``presence.leave`` ``{"room", "identity"}`` as
+        an identity's first session comes into the room (in any process) and
+        its last one goes.
 
         In a room with history, ``since`` (a :class:`Position`, or the text of
         one from the client) first replays to the session every publication
@@ -208,6 +226,8 @@ class Hub:
         :class:`HubUnavailableError` if a room with history cannot be reached.
         """
         _check_room(room)
+        if identity is not None and (not isinstance(identity, str) or not identity or len(identity) > 256):
+            raise ValueError(f"an identity is a string of 1 to 256 characters, got {identity!r:.80}")
         policy = self.history(room)
         rooms = self._joined.get(session)
         if rooms is None:
@@ -223,6 +243,7 @@ class Hub:
                 if len(members) == 1:
                     await self.backend.subscribe(room)
                 await self.backend.add_members(room, 1)
+            await self._arrived(session, room, identity)
             return Joined(room) if since is None else _told(session, Joined(room, None, False, "history"))
         self._check_reachable()
         if since is not None and not session.accepted:
@@ -240,6 +261,7 @@ class Hub:
                 raise
             if self._tasks is not None:
                 await self.backend.add_members(room, 1)
+            await self._arrived(session, room, identity)
             if since is None:
                 return Joined(room, self._tops.get(room))
             return await self._recover(session, room, since, policy, floors)
@@ -260,7 +282,7 @@ class Hub:
     async def leave(self, session: WebSocketSession, room: str) -> None:
         """Remove ``session`` from ``room``; nothing happens if it is not a member."""
         if self._forget(session, room):
-            await self._left(room)
+            await self._left(room, self._absent(session, room))
             return
         departing = self._departing.get(session)
         if departing is not None and room in departing:
@@ -273,6 +295,15 @@ class Hub:
     def members(self, room: str) -> int:
         """Members of ``room`` in this process."""
         return len(self._rooms.get(room, ()))
+
+    async def presence(self, room: str) -> list[str]:
+        """Who is in ``room``, in every process: the identities members joined with, each once, sorted.
+
+        A process that crashed drops out within three heartbeats (15 s) on Redis.
+        """
+        if self._tasks is None and not isinstance(self.backend, MemoryBackend):
+            return sorted(self._identities.get(room, {}))
+        return sorted(await self.backend.presence(room))
 
     async def count(self, room: str) -> int:
         """Members of ``room`` in every process (this process's count while the hub is not started)."""
@@ -420,6 +451,52 @@ class Hub:
                 room,
             )
 
+    def presence_changed(self, room: str, identity: str, present: bool) -> None:
+        """Tell the message-level members of ``room`` that ``identity`` came or went."""
+        members = self._rooms.get(room)
+        if not members:
+            return
+        kind = "presence.join" if present else "presence.leave"
+        data = {"room": room, "identity": identity}
+        for member in list(members):
+            frames = _frames_of(member)
+            if frames is not None:
+                deliver(member, frames.push(kind, data))
+
+    # -- presence ----------------------------------------------------------------
+
+    async def _arrived(self, session: WebSocketSession, room: str, identity: str | None) -> None:
+        """Count ``session`` under ``identity`` in ``room``; its first session here tells the backend."""
+        if identity is None:
+            return
+        self._who.setdefault(session, {})[room] = identity
+        here = self._identities.setdefault(room, {})
+        here[identity] = here.get(identity, 0) + 1
+        if here[identity] == 1:
+            await self._mark(room, identity, True)
+
+    def _absent(self, session: WebSocketSession, room: str) -> str | None:
+        """``session`` left ``room``: the identity that has no session left in it here, if any."""
+        joined = self._who.get(session)
+        identity = joined.pop(room, None) if joined is not None else None
+        if identity is None:
+            return None
+        here = self._identities.get(room, {})
+        count = here.get(identity, 0) - 1
+        if count > 0:
+            here[identity] = count
+            return None
+        here.pop(identity, None)
+        if not here:
+            self._identities.pop(room, None)
+        return identity
+
+    async def _mark(self, room: str, identity: str, here: bool) -> None:
+        if self._tasks is not None:
+            await self.backend.present(room, identity, here)
+        elif isinstance(self.backend, MemoryBackend):
+            self.backend.mark(room, identity, here)
+
     # -- rooms with history ------------------------------------------------------
 
     async def _store(
@@ -542,7 +619,9 @@ class Hub:
                 del self._rooms[room]
         return True
 
-    async def _left(self, room: str) -> None:
+    async def _left(self, room: str, gone: str | None = None) -> None:
+        if gone is not None:
+            await self._mark(room, gone, False)
         if self._tasks is None:
             return
         await self.backend.add_members(room, -1)
@@ -558,13 +637,18 @@ class Hub:
     def _session_ended(self, session: WebSocketSession) -> None:
         """Leave every room now; the backend learns it in the background."""
         for room in list(self._joined.get(session, ())):
-            if self._forget(session, room) and self._tasks is not None:
+            if not self._forget(session, room):
+                continue
+            gone = self._absent(session, room)
+            if self._tasks is not None:
                 done = self._departing.setdefault(session, {})[room] = anyio.Event()
-                self._tasks.start_soon(self._left_quietly, room, done)
+                self._tasks.start_soon(self._left_quietly, room, gone, done)
+            elif gone is not None and isinstance(self.backend, MemoryBackend):
+                self.backend.mark(room, gone, False)
 
-    async def _left_quietly(self, room: str, done: anyio.Event) -> None:
+    async def _left_quietly(self, room: str, gone: str | None, done: anyio.Event) -> None:
         try:
-            await self._left(room)
+            await self._left(room, gone)
         except Exception:
             logger.debug("could not tell the backend that a member left %r", room, exc_info=True)
         finally:

@@ -41,6 +41,7 @@ class MemoryBackend:
     def __init__(self) -> None:
         self._members: dict[str, int] = {}
         self._histories: OrderedDict[str, _History] = OrderedDict()
+        self._present: dict[str, set[str]] = {}
         self.receiver: Receiver | None = None
         """Where stored publications go (the hub sets it at once: an in-memory hub works unstarted)."""
 
@@ -113,6 +114,28 @@ class MemoryBackend:
     async def count(self, room: str) -> int:
         """Members of ``room`` in this process."""
         return self._members.get(room, 0)
+
+    async def present(self, room: str, identity: str, here: bool) -> None:
+        """Note who is in the room, and tell the hub at once: this process is every process."""
+        self.mark(room, identity, here)
+
+    def mark(self, room: str, identity: str, here: bool) -> None:
+        """:meth:`present`, without waiting (the hub calls it as a session ends)."""
+        present = self._present.setdefault(room, set())
+        if here == (identity in present):
+            return
+        if here:
+            present.add(identity)
+        else:
+            present.discard(identity)
+            if not present:
+                del self._present[room]
+        if self.receiver is not None:
+            self.receiver.presence_changed(room, identity, here)
+
+    async def presence(self, room: str) -> set[str]:
+        """The identities with a session in ``room``."""
+        return set(self._present.get(room, ()))
 
     def _history(self, room: str, policy: HistoryPolicy, *, touch: bool = True) -> _History:
         """The room's history (begun if it has none); histories idle past ttl and grace are let go of here."""

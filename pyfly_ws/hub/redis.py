@@ -141,9 +141,15 @@ class RedisBackend:
         """Rooms with history this process follows, and the last position handed to the hub."""
         self._waiting: dict[str, anyio.Event] = {}
         self._heard: set[str] = set()
+        self._seen_once: set[str] = set()
+        """Rooms whose presence was read before: a later read tells the hub who came meanwhile."""
         """Rooms whose subscription Redis confirmed on the current (or an earlier) link."""
         self._scripts: dict[str, Any] = {}
         self._counted: dict[str, int] = {}
+        self._present: dict[str, set[str]] = {}
+        """Per room, the identities with a session in this process (rewritten by every heartbeat)."""
+        self._seen: dict[str, dict[str, set[str]]] = {}
+        """Per room followed here, each identity present and the processes it has sessions in."""
         self._wake = anyio.Event()
         self._node = ""
         self._down_since: float | None = None
@@ -209,12 +215,18 @@ class RedisBackend:
                 async with client.pipeline(transaction=False) as pipe:
                     for room in self._counted:
                         pipe.hdel(self._members_key(room), self._node)
+                    for room, identities in self._present.items():
+                        for identity in identities:
+                            pipe.hdel(self._presence_key(room), self._field(identity))
+                            pipe.publish(self._channel(room), self._presence_event(identity, False))
                     pipe.delete(self._node)
                     await pipe.execute()
         except self._errors:
             logger.debug("could not remove this process's counts from Redis", exc_info=True)
         finally:
             self._counted.clear()
+            self._present.clear()
+            self._seen.clear()
             self._last.clear()
             self._heard.clear()
             await client.aclose()
@@ -255,6 +267,8 @@ class RedisBackend:
         self._rooms.discard(room)
         self._last.pop(room, None)
         self._heard.discard(room)
+        self._seen.pop(room, None)
+        self._seen_once.discard(room)
         pubsub = self._pubsub
         if pubsub is not None:
             try:
@@ -328,6 +342,57 @@ class RedisBackend:
         flags = await self._retrying(alive)
         return sum(int(fields[node]) for node, flag in zip(nodes, flags, strict=True) if flag)
 
+    async def present(self, room: str, identity: str, here: bool) -> None:
+        """Write (or delete) this process's field of ``identity`` in the room's presence hash, and announce it
+        on the room's channel (every process following the room updates what it knows)."""
+        present = self._present.setdefault(room, set())
+        if here:
+            present.add(identity)
+        else:
+            present.discard(identity)
+            if not present:
+                del self._present[room]
+        key, field = self._presence_key(room), self._field(identity)
+
+        async def write() -> None:
+            async with self._client.pipeline(transaction=False) as pipe:
+                if here:
+                    pipe.hset(key, field, 1)
+                else:
+                    pipe.hdel(key, field)
+                pipe.publish(self._channel(room), self._presence_event(identity, here))
+                await pipe.execute()
+
+        try:
+            await self._again_once(write)
+        except self._errors as exc:
+            self._went_down(exc)  # the heartbeat writes the fields again once Redis is back
+
+    async def presence(self, room: str) -> set[str]:
+        """The identities of the room's presence hash whose process is alive."""
+        return {identity for identity, _ in await self._alive_presence(room)}
+
+    async def _alive_presence(self, room: str) -> list[tuple[str, str]]:
+        """``(identity, process)`` for every field of the room's presence hash whose process is alive."""
+        fields = await self._retrying(lambda: self._client.hkeys(self._presence_key(room)))
+        entries = [_split_field(field) for field in fields]
+        nodes = sorted({node for _, node in entries})
+        alive = dict(zip(nodes, await self._alive(nodes), strict=True))
+        return [(identity, node) for identity, node in entries if alive[node]]
+
+    async def _alive(self, nodes: list[str]) -> list[bool]:
+        if not nodes:
+            return []
+
+        async def check() -> list[bool]:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for node in nodes:
+                    pipe.exists(node)
+                return [bool(flag) for flag in await pipe.execute()]
+
+        result: list[bool] = await self._retrying(check)
+        return result
+
     # -- background work -----------------------------------------------------------
 
     async def _listen(self, receiver: Receiver) -> None:
@@ -384,6 +449,7 @@ class RedisBackend:
         if room not in self._rooms:
             return
         self._heard.add(room)
+        await self._load_presence(receiver, room)
         policy = receiver.history(room)
         if policy is None:
             if again:
@@ -399,6 +465,9 @@ class RedisBackend:
 
     async def _arrived(self, receiver: Receiver, room: str, data: bytes) -> None:
         """A publication on a room's channel: stored ones in position order, with any hole filled from the stream."""
+        if data[:1] == b"p":
+            self._presence_heard(receiver, room, data)
+            return
         if data[:1] != b"@":
             receiver.receive(room, data)
             return
@@ -434,12 +503,66 @@ class RedisBackend:
             last = stored.top
         self._last[room] = last
 
+    async def _load_presence(self, receiver: Receiver, room: str) -> None:
+        """Read who is in ``room`` (on each confirmed subscription), telling the hub what changed meanwhile."""
+        seen: dict[str, set[str]] = {}
+        for identity, node in await self._alive_presence(room):
+            seen.setdefault(identity, set()).add(node)
+        before = self._seen.get(room, {})
+        self._seen[room] = seen
+        for identity in before.keys() - seen.keys():
+            receiver.presence_changed(room, identity, False)
+        # Later reads tell who came meanwhile; the first one, who of this process came before it was read
+        # (announced before the subscription was confirmed, so perhaps not heard).
+        came = seen.keys() - before.keys()
+        if room not in self._seen_once:
+            came &= self._present.get(room, set())
+        for identity in came:
+            receiver.presence_changed(room, identity, True)
+        self._seen_once.add(room)
+
+    def _presence_heard(self, receiver: Receiver, room: str, data: bytes) -> None:
+        """A process announced that an identity came into (``+``) or left (``-``) the room there."""
+        node, _, name = data[2:].partition(b"\n")
+        seen = self._seen.get(room)
+        if seen is None:
+            return
+        identity, process = name.decode("utf-8", "replace"), node.decode("utf-8", "replace")
+        processes = seen.get(identity)
+        if data[1:2] == b"+":
+            if processes is None:
+                seen[identity] = {process}
+                receiver.presence_changed(room, identity, True)
+            else:
+                processes.add(process)
+        elif processes is not None:
+            processes.discard(process)
+            if not processes:
+                del seen[identity]
+                receiver.presence_changed(room, identity, False)
+
+    async def _sweep_presence(self, receiver: Receiver) -> None:
+        """Let go of the identities whose every process stopped beating (crashed): they left."""
+        nodes = sorted({node for seen in self._seen.values() for processes in seen.values() for node in processes})
+        dead = {node for node, alive in zip(nodes, await self._alive(nodes), strict=True) if not alive}
+        if not dead:
+            return
+        for room, seen in list(self._seen.items()):
+            for identity, processes in list(seen.items()):
+                if processes & dead:
+                    processes -= dead
+                    if not processes:
+                        del seen[identity]
+                        receiver.presence_changed(room, identity, False)
+
     async def _heartbeat(self) -> None:
         """Renew this process's key, and rewrite its counts (they may be gone after a Redis restart)."""
         while self._client is not None:
             await anyio.sleep(HEARTBEAT)
             try:
                 await self._again_once(self._beat)
+                if self._receiver is not None and self._seen:
+                    await self._sweep_presence(self._receiver)
             except self._errors as exc:
                 self._went_down(exc)
             else:
@@ -450,6 +573,9 @@ class RedisBackend:
             pipe.set(self._node, 1, ex=int(HEARTBEAT * 3))
             for room, count in self._counted.items():
                 pipe.hset(self._members_key(room), self._node, count)
+            for room, identities in self._present.items():
+                for identity in identities:
+                    pipe.hset(self._presence_key(room), self._field(identity), 1)
             await pipe.execute()
 
     # -- helpers ---------------------------------------------------------------------
@@ -507,6 +633,22 @@ class RedisBackend:
 
     def _history_key(self, room: str) -> str:
         return f"{self.prefix}:history:{room}"
+
+    def _presence_key(self, room: str) -> str:
+        return f"{self.prefix}:presence:{room}"
+
+    def _field(self, identity: str) -> str:
+        """This process's field of ``identity`` in a presence hash: the process's key, a newline, the identity."""
+        return f"{self._node}\n{identity}"
+
+    def _presence_event(self, identity: str, here: bool) -> bytes:
+        return (b"p+" if here else b"p-") + self._node.encode() + b"\n" + identity.encode("utf-8")
+
+
+def _split_field(field: bytes) -> tuple[str, str]:
+    """A presence field's ``(identity, process key)``."""
+    node, _, identity = field.partition(b"\n")
+    return identity.decode("utf-8", "replace"), node.decode("utf-8", "replace")
 
 
 def _pairs(values: list[bytes]) -> dict[bytes, bytes]:

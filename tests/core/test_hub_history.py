@@ -243,3 +243,35 @@ def test_history_policies_refuse_what_they_cannot_keep() -> None:
 
 def test_joined_defaults() -> None:
     assert Joined("r") == Joined("r", None, None, None, 0)
+
+
+async def test_presence_counts_an_identity_once_and_tells_the_room_who_came_and_went(client: ASGIClient) -> None:
+    """Presence: who is in a room, each identity once however many tabs, with join and leave pushes."""
+    async with client.connect("/history/lobby?identity=watcher") as watcher:
+        assert (await frame(watcher, "presence.join"))["data"] == {"room": "lobby", "identity": "watcher"}
+        async with client.connect("/history/lobby?identity=ann") as ann1:
+            await frame(ann1, "joined")
+            assert (await frame(watcher, "presence.join"))["data"] == {"room": "lobby", "identity": "ann"}
+            async with client.connect("/history/lobby?identity=ann") as ann2, client.connect("/history/lobby") as anon:
+                await frame(ann2, "joined")
+                await frame(anon, "joined")
+                await watcher.send_json({"type": "who", "id": "w1"})
+                assert (await replied(watcher, "w1"))["data"] == {"present": ["ann", "watcher"]}
+            await watcher.send_json({"type": "who", "id": "w2"})  # one of ann's tabs is still here
+            assert (await replied(watcher, "w2"))["data"] == {"present": ["ann", "watcher"]}
+        assert (await frame(watcher, "presence.leave"))["data"] == {"room": "lobby", "identity": "ann"}
+        await watcher.send_json({"type": "who", "id": "w3"})
+        reply = await replied(watcher, "w3")
+        assert reply["data"] == {"present": ["watcher"]}
+
+
+async def test_an_identity_must_be_a_short_string() -> None:
+    from pyfly_ws.testing import ASGIClient as Client
+
+    hub = memory_hub()
+    async with Client(build(hub)) as client, client.connect("/history/h-id") as ws:
+        await frame(ws, "joined")
+        session = next(iter(hub._rooms["h-id"]))
+        for bad in ("", "x" * 257, 42):
+            with pytest.raises(ValueError, match="identity"):
+                await hub.join(session, "other", identity=bad)  # type: ignore[arg-type]

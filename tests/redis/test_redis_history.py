@@ -280,3 +280,31 @@ async def test_processes_whose_pubsub_link_keeps_dropping_catch_up_from_the_stre
         with anyio.fail_after(20):
             while not any(n["type"] == "resync" for n in m.notices):
                 await m.next("resync")
+
+
+async def test_presence_spans_the_processes_and_a_crashed_one_drops_out(
+    servers: list[tuple[str, int]], stack: AsyncExitStack
+) -> None:
+    (first, _), (second, doomed) = servers
+    watcher = Member(await stack.enter_async_context(connect(f"{first}/history/den?identity=watcher")))
+    await watcher.next("presence.join")
+    async with AsyncExitStack() as lost:
+        for base, who in ((first, "ann"), (second, "ann"), (second, "bob")):
+            await member(stack if base == first else lost, base, f"den?identity={who}")
+        events: list[dict[str, Any]] = []
+        with anyio.fail_after(10):
+            while {e["data"]["identity"] for e in events} != {"ann", "bob"}:
+                events.append(await watcher.next("presence.join"))
+        assert sorted(e["data"]["identity"] for e in events) == ["ann", "bob"]  # ann once, for two tabs
+        for base in (first, second):
+            probe = await member(stack, base, "den")
+            await probe.ws.send(json.dumps({"type": "who", "id": "w"}))
+            assert (await probe.next("reply"))["data"] == {"present": ["ann", "bob", "watcher"]}
+        started = anyio.current_time()
+        os.killpg(doomed, signal.SIGKILL)  # bob's only process: no goodbye
+        left = await watcher.next("presence.leave", timeout=30)
+        assert left["data"] == {"room": "den", "identity": "bob"}  # ann is still here, on the first process
+        assert anyio.current_time() - started < 25  # the heartbeat key expires after 15 s, swept every 5 s
+    probe = await member(stack, first, "den")
+    await probe.ws.send(json.dumps({"type": "who", "id": "w"}))
+    assert (await probe.next("reply"))["data"] == {"present": ["ann", "watcher"]}

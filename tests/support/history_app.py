@@ -1,8 +1,9 @@
 """Rooms with history, as the history tests serve them (in this process, or in several sharing Redis).
 
-``/history/{room}?since=POSITION``: a message-level endpoint. On connecting it
-joins the room (from ``since``, when given) and, joined without ``since``,
-pushes ``joined`` ``{"position"}``. ``say`` ``{...}`` publishes the push
+``/history/{room}?since=POSITION&identity=NAME``: a message-level endpoint. On
+connecting it joins the room (from ``since``, as ``identity``, when given) and,
+joined without ``since``, pushes ``joined`` ``{"position"}``. ``who`` answers
+``{"present": [...]}``, the room's presence. ``say`` ``{...}`` publishes the push
 ``said`` with that data to the room (``"others": true`` leaves the sender
 out) and answers ``{"to": members here}``, or the error ``unavailable``.
 ``burst`` ``{"count", "tag"}`` publishes ``said`` ``{"tag", "n"}`` that many
@@ -42,7 +43,8 @@ class HistoryRooms:
     async def on_connect(self, session: WebSocketSession) -> None:
         await session.accept()
         since = session.query_params.get("since") or None
-        joined = await self.hub.join(session, session.path_params["room"], since=since)
+        identity = session.query_params.get("identity") or None
+        joined = await self.hub.join(session, session.path_params["room"], since=since, identity=identity)
         if since is None:
             await session.emit("joined", {"position": None if joined.position is None else str(joined.position)})
 
@@ -54,6 +56,10 @@ class HistoryRooms:
         except HubUnavailableError as exc:
             raise MessageError("unavailable", str(exc)) from None
         return {"to": to}
+
+    @message_mapping("who")
+    async def who(self, session: WebSocketSession) -> dict[str, list[str]]:
+        return {"present": await self.hub.presence(session.path_params["room"])}
 
     @message_mapping("burst")
     async def burst(self, session: WebSocketSession, data: dict[str, Any]) -> dict[str, int]:
