@@ -617,6 +617,9 @@ class Hub:
             members.discard(session)
             if not members:
                 del self._rooms[room]
+        floors = self._floors.get(room)
+        if floors is not None:
+            floors.pop(session, None)
         return True
 
     async def _left(self, room: str, gone: str | None = None) -> None:

@@ -19,8 +19,8 @@ logger = logging.getLogger("pyfly_ws.hub")
 _warned = False
 """Whether this process already warned that its in-memory rooms are split across workers."""
 
-_EPOCH_GRACE = 86_400.0
-"""Seconds a room's epoch outlives its last publication (so a late rejoin hears ``gap``, not ``epoch``)."""
+_EPOCH_GRACE = 3600.0
+"""Seconds a room's epoch outlives its kept publications (so a late rejoin hears ``gap``, not ``epoch``)."""
 
 
 class _History:
@@ -41,6 +41,8 @@ class MemoryBackend:
     def __init__(self) -> None:
         self._members: dict[str, int] = {}
         self._histories: OrderedDict[str, _History] = OrderedDict()
+        self._idle: OrderedDict[str, _History] = OrderedDict()
+        """Histories whose publications all expired: their epoch and top only, until the grace is over."""
         self._present: dict[str, set[str]] = {}
         self.receiver: Receiver | None = None
         """Where stored publications go (the hub sets it at once: an in-memory hub works unstarted)."""
@@ -138,20 +140,40 @@ class MemoryBackend:
         return set(self._present.get(room, ()))
 
     def _history(self, room: str, policy: HistoryPolicy, *, touch: bool = True) -> _History:
-        """The room's history (begun if it has none); histories idle past ttl and grace are let go of here."""
+        """The room's history (begun if it has none).
+
+        Histories are kept least recently stored first: those idle past their
+        ttl let go of their publications (all expired) and move to the idle
+        ones, which are forgotten past the grace. So memory holds publications
+        only of rooms in use, whatever number of rooms came and went.
+        """
         now = time.monotonic()
-        histories = self._histories
+        histories, idle = self._histories, self._idle
         history = histories.get(room)
         if history is None:
-            history = histories[room] = _History(policy.size)
-        elif history.kept.maxlen != policy.size:
+            history = idle.get(room)
+            if history is not None and not touch:
+                return history  # read: it stays idle
+            if history is not None:
+                del idle[room]
+            else:
+                history = _History(policy.size)
+            histories[room] = history
+        if history.kept.maxlen != policy.size:
             history.kept = deque(history.kept, maxlen=policy.size)
         if touch:
             history.touched = now
             histories.move_to_end(room)
-        while histories:  # the least recently stored first: stop at the first one still in use
+        while histories:
             name, oldest = next(iter(histories.items()))
-            if name == room or now - oldest.touched < policy.ttl + _EPOCH_GRACE:
+            if name == room or now - oldest.touched < policy.ttl:
                 break
             del histories[name]
+            oldest.kept.clear()
+            idle[name] = oldest
+        while idle:
+            name, oldest = next(iter(idle.items()))
+            if now - oldest.touched < policy.ttl + _EPOCH_GRACE:
+                break
+            del idle[name]
         return history

@@ -44,7 +44,7 @@ logger = logging.getLogger("pyfly_ws.hub")
 HEARTBEAT = 5.0
 """Seconds between renewals of this process's heartbeat key (it expires after three times this)."""
 
-_EPOCH_GRACE_MS = 86_400_000
+_EPOCH_GRACE_MS = 3_600_000
 """Milliseconds a room's epoch and offset outlive its stream (so a late rejoin hears ``gap``, not ``epoch``)."""
 
 _STORE = """

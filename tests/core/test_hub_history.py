@@ -275,3 +275,19 @@ async def test_an_identity_must_be_a_short_string() -> None:
         for bad in ("", "x" * 257, 42):
             with pytest.raises(ValueError, match="identity"):
                 await hub.join(session, "other", identity=bad)  # type: ignore[arg-type]
+
+
+async def test_the_memory_backend_lets_go_of_the_publications_of_idle_rooms() -> None:
+    """Hostile or not, rooms that come and go leave no publications behind: only in-use rooms hold any."""
+    from pyfly_ws.hub import MemoryBackend
+
+    backend, policy = MemoryBackend(), HistoryPolicy(size=10, ttl=0.05)
+    await backend.store("old", b"t" + bytes(24) + b"x", policy, -1)
+    before = (await backend.read("old", 0, policy)).top
+    await anyio.sleep(0.1)
+    for i in range(100):
+        await backend.store(f"room-{i}", b"t" + bytes(24) + b"x", policy, -1)
+    assert len(backend._histories) == 100 and "old" in backend._idle and not backend._idle["old"].kept
+    stored = await backend.read("old", 0, policy)
+    assert stored.top == before and stored.entries == [] and not stored.complete  # a gap, same epoch
+    assert "old" in backend._idle  # reading did not bring it back
