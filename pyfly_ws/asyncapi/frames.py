@@ -114,6 +114,13 @@ class FrameSchemas:
         """A server push ``{"type": kind, "data": ...}`` (``session.emit``, a hub publication)."""
         env = self.envelope
         fields = self._traced({env.type: self._type(kind), env.data: data}, "the span that sent it")
+        fields[env.position] = {
+            "type": "string",
+            "pattern": "^[0-9a-z]{8}-[0-9]{16}$",
+            "description": "A publication to a room with history: its place in the room (epoch-offset). "
+            "Reconnecting with the last one received, the client is replayed what came after it.",
+            "examples": ["k3j9x2q1-0000000000000042"],
+        }
         return self._frame(fields, [env.type, env.data])
 
     def request(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:

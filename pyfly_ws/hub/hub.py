@@ -6,6 +6,11 @@ delays the others, and messages from one publisher to one room arrive in order.
 The hub delivers to the members in its own process itself; its backend carries
 the publication to other processes (Redis) or nowhere (the in-memory default).
 Members leave every room by themselves when their session ends.
+
+A room may keep a history (``Hub(history=...)``, :mod:`pyfly_ws.hub.history`):
+its publications are numbered and kept by the backend, and a member rejoining
+with the position of the last one it got is replayed the rest. Members joined
+with an identity make up the room's presence, across processes.
 """
 
 from __future__ import annotations
@@ -320,6 +325,13 @@ class Hub:
         members of this process it was queued for. Raises
         :class:`HubUnavailableError` if the backend could not carry it to the
         other processes (the members here have it already).
+
+        In a room with history (:meth:`history`), the publication is stored
+        first and given its position (written over the first
+        :data:`~pyfly_ws.hub.POSITION_MARK` in ``data``, if any); every member,
+        here too, gets it from the backend in position order, and the count is
+        of the members here when it was published. If the backend cannot store
+        it, :class:`HubUnavailableError` and nobody gets it.
         """
         if not isinstance(data, str | bytes):
             raise TypeError(f"publish() takes str or bytes, got {type(data).__name__}; use publish_json for data")
