@@ -191,6 +191,7 @@ def bench_smoke(session: nox.Session) -> None:
     session.install("-e", ".[bench]")
     session.run("python", "-m", "bench", "--smoke", "--out", ".bench-smoke")
     session.run("python", "-m", "bench.metrics", "--rounds", "2", "--connections", "50", "--messages", "500")
+    session.run("python", "-m", "bench.history", "--rounds", "1", "--sessions", "20", "--messages", "20")
 
 
 @nox.session(name="conformance-custom", python=PYTHON)

@@ -21,6 +21,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+HISTORY_TARGETS = ("pyfly-history-off", "pyfly-history-on")
+"""The rooms of ``python -m bench.history`` on a Redis hub (``BENCH_REDIS_URL``): without history, and with it
+(:mod:`bench.targets.history`; the two apps differ only in ``Hub(..., history=...)``)."""
+
 ADAPTERS = ("asgi", "starlette", "litestar", "quart")
 """The adapters measured; each is compared with the hand-written endpoint of its framework."""
 
@@ -67,9 +71,13 @@ def build(target: str) -> Any:
         from .pyfly import build_metered_app
 
         return build_metered_app()
+    if target in HISTORY_TARGETS:
+        from .history import build_history_app
+
+        return build_history_app(target == HISTORY_TARGETS[1])
     kind, _, framework = target.partition("-")
     if target not in TARGETS:
-        valid = ", ".join((*TARGETS, *TYPED_TARGETS, PLAIN, METERED))
+        valid = ", ".join((*TARGETS, *TYPED_TARGETS, PLAIN, METERED, *HISTORY_TARGETS))
         raise ValueError(f"unknown benchmark target {target!r}; choose one of: {valid}")
     if kind == "pyfly":
         from .pyfly import build_app
