@@ -141,9 +141,11 @@ class RedisBackend:
         """Rooms with history this process follows, and the last position handed to the hub."""
         self._waiting: dict[str, anyio.Event] = {}
         self._heard: set[str] = set()
+        """Rooms whose subscription Redis confirmed on the current link."""
+        self._lost: set[str] = set()
+        """Rooms received on a link that was lost, not yet confirmed on a new one: they may have missed some."""
         self._seen_once: set[str] = set()
         """Rooms whose presence was read before: a later read tells the hub who came meanwhile."""
-        """Rooms whose subscription Redis confirmed on the current (or an earlier) link."""
         self._scripts: dict[str, Any] = {}
         self._counted: dict[str, int] = {}
         self._present: dict[str, set[str]] = {}
@@ -229,6 +231,7 @@ class RedisBackend:
             self._seen.clear()
             self._last.clear()
             self._heard.clear()
+            self._lost.clear()
             await client.aclose()
 
     async def subscribe(self, room: str) -> Position | None:
@@ -267,6 +270,7 @@ class RedisBackend:
         self._rooms.discard(room)
         self._last.pop(room, None)
         self._heard.discard(room)
+        self._lost.discard(room)
         self._seen.pop(room, None)
         self._seen_once.discard(room)
         pubsub = self._pubsub
@@ -401,7 +405,6 @@ class RedisBackend:
         prefix = f"{self.prefix}:room:".encode()
         while self._client is not None:
             pubsub = self._client.pubsub()
-            earlier = set(self._heard)  # rooms heard on a lost link: they may have missed publications
             self._heard.clear()
             try:
                 while not self._rooms:
@@ -427,12 +430,16 @@ class RedisBackend:
                         # Redis answered (a write alone may go to a connection from before a restart)
                         self._came_back()
                         backoff = 0.1
-                        await self._subscribed(receiver, room, again=room in earlier)
+                        # again: the room was received before an outage, or redis-py resubscribed by itself
+                        again = room in self._lost or room in self._heard
+                        self._lost.discard(room)
+                        await self._subscribed(receiver, room, again=again)
                     elif not pubsub.subscribed and self._rooms:
                         await pubsub.subscribe(*(self._channel(room) for room in self._rooms))
             except self._errors as exc:
+                if self._pubsub is pubsub:  # the link was up: what it received may have missed publications
+                    self._lost |= self._rooms
                 self._pubsub = None
-                self._heard |= earlier
                 self._went_down(exc)
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
@@ -611,6 +618,7 @@ class RedisBackend:
     def _went_down(self, exc: BaseException) -> None:
         if self._down_since is None:
             self._down_since = time.monotonic()
+            self._lost |= self._rooms  # whatever noticed it first: every room may miss publications now
             self.outages += 1
             logger.warning("Redis at %s is unreachable (%s); sessions stay open, retrying", self.shown_url, exc)
 

@@ -100,3 +100,28 @@ async def test_an_outage_shows_in_readiness_and_figures_and_resyncs_rooms_withou
             assert hub.ready and registry.ready
             assert metrics.value("hub.resyncs", backend="redis") == 1
             assert metrics.value("hub.unheard_rooms", backend="redis") == 0
+
+
+async def test_raw_members_hear_of_a_resync_through_on_resync(adapter_name: str) -> None:
+    """A raw endpoint's members get no push they did not ask for: the application's ``on_resync`` tells them."""
+    from pyfly_ws.session.session import WebSocketSession
+    from pyfly_ws.testing import ASGIClient
+    from tests.support.history_app import build
+
+    told: list[str] = []
+
+    def on_resync(session: WebSocketSession, room: str) -> None:
+        told.append(room)
+        session.post(f"resync {room}")
+
+    with redis_server() as redis:
+        hub = Hub(RedisBackend(redis.url, retry_for=0.5), on_resync=on_resync)
+        async with ASGIClient(build(hub, adapter_name)) as client, client.connect("/raw/plain") as ws:
+            assert await ws.receive_text() == "joined None"
+            redis.stop()
+            with anyio.fail_after(5):
+                while hub.ready:  # noqa: ASYNC110  (a property, polled until the reader noticed)
+                    await anyio.sleep(0.01)
+            redis.start()
+            assert await ws.receive_text(timeout=15) == "resync plain"
+            assert told == ["plain"]
