@@ -563,17 +563,38 @@ class RedisBackend:
                         receiver.presence_changed(room, identity, False)
 
     async def _heartbeat(self) -> None:
-        """Renew this process's key, and rewrite its counts (they may be gone after a Redis restart)."""
+        """Renew this process's key, and rewrite its counts (they may be gone after a Redis restart); let go of
+        the identities of crashed processes; and subscribe again to rooms whose subscription went unconfirmed."""
+        unheard: set[str] = set()
         while self._client is not None:
             await anyio.sleep(HEARTBEAT)
             try:
                 await self._again_once(self._beat)
                 if self._receiver is not None and self._seen:
                     await self._sweep_presence(self._receiver)
+                unheard = await self._resubscribe(unheard)
             except self._errors as exc:
                 self._went_down(exc)
             else:
                 self._came_back()
+
+    async def _resubscribe(self, before: set[str]) -> set[str]:
+        """Subscribe again to the rooms still unconfirmed a heartbeat after the last look, saying so once each."""
+        pubsub = self._pubsub
+        if pubsub is None:
+            return set()  # the link is down: the reader subscribes to every room once it is back
+        unheard = self._rooms - self._heard
+        stale = unheard & before
+        if stale:
+            logger.warning(
+                "Redis at %s has not confirmed the subscription to %d rooms (%s); subscribing again",
+                self.shown_url,
+                len(stale),
+                ", ".join(sorted(stale)[:5]) + (", ..." if len(stale) > 5 else ""),
+            )
+            self._lost |= stale  # what they missed meanwhile is caught up, or resynced, once confirmed
+            await pubsub.subscribe(*(self._channel(room) for room in stale))
+        return unheard - stale
 
     async def _beat(self) -> None:
         async with self._client.pipeline(transaction=False) as pipe:

@@ -125,3 +125,42 @@ async def test_raw_members_hear_of_a_resync_through_on_resync(adapter_name: str)
             redis.start()
             assert await ws.receive_text(timeout=15) == "resync plain"
             assert told == ["plain"]
+
+
+async def test_a_room_whose_subscription_went_unconfirmed_is_reported_and_subscribed_again(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Never quietly deaf: a room Redis does not confirm shows in unheard_rooms, is logged and subscribed again."""
+    import logging
+
+    import pyfly_ws.hub.redis
+    from pyfly_ws.testing import ASGIClient
+    from tests.support.history_app import build
+
+    monkeypatch.setattr(pyfly_ws.hub.redis, "HEARTBEAT", 1.0)
+    caplog.set_level(logging.WARNING, "pyfly_ws.hub")
+    with redis_server() as redis:
+        hub = Hub(RedisBackend(redis.url))
+        backend = hub.backend
+        assert isinstance(backend, RedisBackend)
+        async with (
+            ASGIClient(build(hub)) as client,
+            client.connect("/raw/kept") as kept,
+            client.connect("/raw/deaf") as ws,
+        ):
+            assert await kept.receive_text() == "joined None"  # another room: the link stays subscribed
+            assert await ws.receive_text() == "joined None"
+            with anyio.fail_after(5):
+                while backend.unheard_rooms:  # noqa: ASYNC110  (a property, polled until confirmed)
+                    await anyio.sleep(0.01)
+            pubsub = backend._pubsub
+            assert pubsub is not None
+            await pubsub.unsubscribe(backend._channel("deaf"))  # as if Redis had dropped it
+            backend._heard.discard("deaf")
+            assert backend.unheard_rooms == 1 and not hub.ready
+            with anyio.fail_after(10):
+                while not hub.ready:  # noqa: ASYNC110  (a property, polled until subscribed again)
+                    await anyio.sleep(0.05)
+            assert "has not confirmed the subscription to 1 rooms (deaf); subscribing again" in caplog.text
+            await ws.send_text("still heard")
+            assert await ws.receive_text() == "still heard"
