@@ -13,9 +13,10 @@ the channels of the rooms it owns. When a node fails, only its rooms are
 unheard: its reader reconnects with backoff and subscribes again, then catches
 up the rooms with history from their streams (kept if the node persists them)
 and tells the members of the others to resync. Commands go through redis-py's
-cluster client, which follows the slot map; a second one is kept for nothing
-but learning that map, since a cluster client that meets ``CLUSTERDOWN`` drops
-every connection it has.
+cluster client, which follows the slot map; the readers' connections are their
+own, since a cluster client that meets ``CLUSTERDOWN`` drops every connection it
+has. The outage ends, counted and logged once, when every reader hears again and
+every master says ``cluster_state:ok``.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def tag_room(tag: str) -> str:
 
 
 class _Link:
-    """The reader of one master node: its connection, and the rooms it lost with an earlier one."""
+    """The reader of one master node: its connection, and the rooms subscribed on it."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -74,8 +75,6 @@ class _Link:
         self.rooms: set[str] = set()
         """Rooms subscribed on the current connection."""
         self.wake = anyio.Event()
-        self.earlier: set[str] = set()
-        """Rooms heard on a lost connection, not heard again yet: they may have missed publications."""
 
 
 class RedisClusterBackend(RedisBackend):
@@ -104,6 +103,8 @@ class RedisClusterBackend(RedisBackend):
         """The node last known to own each room to receive (kept while the slot map is being learned again)."""
         self._down: set[str] = set()
         """Nodes whose reader lost its connection and has not had a confirmation since."""
+        self._lost: set[str] = set()
+        """Rooms heard on a lost connection, not heard again yet: they may have missed publications."""
 
     def __repr__(self) -> str:
         return f"<RedisClusterBackend {self.shown_url}>"
@@ -164,10 +165,10 @@ class RedisClusterBackend(RedisBackend):
         self._wake.set()
 
     async def _unsubscribe_channel(self, room: str) -> None:
+        self._lost.discard(room)
         link = self._link_of(room)
         if link is None:
             return
-        link.earlier.discard(room)
         link.rooms.discard(room)
         self._owners.pop(room, None)
         if link.pubsub is not None:
@@ -273,11 +274,19 @@ class RedisClusterBackend(RedisBackend):
                     elif message is None and self._client is None:
                         return
             except self._errors as exc:
-                lost = self._heard & (link.rooms | self._rooms_on(link))
-                link.earlier |= lost
-                self._heard -= lost
+                self._link_lost(link)
                 self._down.add(link.name)
                 self._went_down(exc)
+                await anyio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            except self._redis.exceptions.AskError as exc:  # MOVED or ASK: a slot of ours is served elsewhere now
+                self._link_lost(link)
+                logger.info("a room's slot moved away from node %s (%s); learning the slot map again", link.name, exc)
+                try:
+                    await self._client.nodes_manager.initialize()
+                except self._errors:
+                    logger.debug("learning the slot map failed", exc_info=True)
+                self._wake.set()
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
             finally:
@@ -290,10 +299,16 @@ class RedisClusterBackend(RedisBackend):
                             except Exception:
                                 logger.debug("closing a Redis Cluster node connection failed", exc_info=True)
 
+    def _link_lost(self, link: _Link) -> None:
+        """Its rooms heard so far may miss publications: unheard until confirmed again, then caught up."""
+        lost = self._heard & (link.rooms | self._rooms_on(link))
+        self._lost |= lost
+        self._heard -= lost
+
     async def _confirmed(self, receiver: Receiver, link: _Link, room: str) -> None:
         """Node ``link`` confirmed the subscription to ``room``: follow it, or catch it up if it was lost."""
         # heard already on this connection: redis-py reconnected it by itself, publications may be lost
-        again = room in link.earlier or room in self._heard
+        again = room in self._lost or room in self._heard
         backoff = 0.1
         while True:
             try:
@@ -305,10 +320,12 @@ class RedisClusterBackend(RedisBackend):
                 await self._subscribed(receiver, room, again=again)
                 break
             except HubUnavailableError:
+                if self._client is None:
+                    return
                 logger.debug("following room %r after node %s came back failed; trying again", room, link.name)
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
-        link.earlier.discard(room)
+        self._lost.discard(room)
 
     async def _cluster_ok(self) -> None:
         """Raise ``ClusterDownError`` unless every master says ``cluster_state:ok``."""

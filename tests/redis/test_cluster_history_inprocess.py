@@ -255,3 +255,54 @@ async def test_a_node_killed_and_restarted_loses_nothing_of_rooms_with_history()
                 await speaking.stop()
                 await hearing.stop()
                 tasks.cancel_scope.cancel()
+
+
+async def test_a_node_outage_shows_in_readiness_and_figures_and_resyncs_its_rooms_without_history(
+    adapter_name: str,
+) -> None:
+    from pyfly_ws import Container, create_app, registry_of
+    from pyfly_ws.testing import ASGIClient
+    from tests.core.test_hub_history import frame, replied
+    from tests.support.history_app import HistoryRooms, RawRooms
+    from tests.support.metrics import Metrics, reaches
+
+    with redis_cluster(persistent=True) as cluster:
+        names = RedisClusterBackend(cluster.url)
+        dead = owner(cluster, names._channel("plain"))
+        metrics = Metrics()
+        hub = Hub(RedisClusterBackend(cluster.url, retry_for=0.5), history={"h-*": HistoryPolicy(size=100, ttl=60)})
+        container = Container()
+        container.register_instance(hub)
+        container.register(HistoryRooms)
+        container.register(RawRooms)
+        app = create_app(container, adapter_name, services=[hub], telemetry=metrics.telemetry)
+        registry = registry_of(app)
+        assert registry is not None
+        history_room = next(f"h-{n}" for n in range(100) if owner(cluster, names._channel(f"h-{n}")) == dead)
+        with anyio.fail_after(60):
+            async with ASGIClient(app) as client, client.connect("/history/plain") as plain:
+                await frame(plain, "joined")
+                async with client.connect(f"/history/{history_room}") as talker:
+                    top = (await frame(talker, "joined"))["data"]["position"]
+                    await talker.send_json({"type": "burst", "id": "b", "data": {"count": 4}})
+                    await replied(talker, "b")
+                async with client.connect(f"/history/{history_room}?since={top}") as back:
+                    assert (await frame(back, "recovered"))["data"]["replayed"] == 4
+                assert metrics.value("hub.replays", backend="redis-cluster") == 4
+                assert hub.ready and registry.ready
+                assert metrics.value("hub.unheard_rooms", backend="redis-cluster") == 0
+                cluster.kill(dead)
+                await reaches(metrics, "hub.outages", backend="redis-cluster")
+                await until(lambda: not hub.ready, 5)
+                assert not registry.ready
+                assert metrics.value("hub.unheard_rooms", backend="redis-cluster") == 1  # "plain" has a member
+                await anyio.to_thread.run_sync(cluster.start, dead)
+                with anyio.fail_after(20):
+                    assert (await plain.receive_json()) == {"type": "resync", "data": {"room": "plain"}}
+                await until(lambda: hub.ready, 10)
+                assert registry.ready
+                assert metrics.value("hub.resyncs", backend="redis-cluster") == 1
+                assert metrics.value("hub.unheard_rooms", backend="redis-cluster") == 0
+                # The history survived the restart: a rejoin from the first position gets the four again.
+                async with client.connect(f"/history/{history_room}?since={top}") as again:
+                    assert (await frame(again, "recovered"))["data"]["replayed"] == 4
