@@ -10,6 +10,7 @@ from .hub import Hub, Resync
 from .memory import MemoryBackend
 
 if TYPE_CHECKING:
+    from .cluster import RedisClusterBackend
     from .redis import RedisBackend
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Position",
     "Receiver",
     "RedisBackend",
+    "RedisClusterBackend",
     "Resync",
     "Stored",
 ]
@@ -34,4 +36,8 @@ def __getattr__(name: str) -> object:
         from .redis import RedisBackend
 
         return RedisBackend
+    if name == "RedisClusterBackend":  # the same, on a Redis Cluster
+        from .cluster import RedisClusterBackend
+
+        return RedisClusterBackend
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

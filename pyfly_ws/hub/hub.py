@@ -62,7 +62,8 @@ Resync = Callable[["WebSocketSession", str], None]
 
 
 class Hub:
-    """Rooms of sessions. ``Hub()`` serves one process; ``Hub("redis://host:6379/0")`` spans many.
+    """Rooms of sessions. ``Hub()`` serves one process; ``Hub("redis://host:6379/0")`` spans many
+    (``Hub("redis+cluster://host:7000")`` on a Redis Cluster).
 
     Start it with the application (``create_app(..., services=[hub])``) or
     ``async with hub:``; an in-memory hub also works without being started.
@@ -76,9 +77,10 @@ class Hub:
         on_resync: Resync | None = None,
     ) -> None:
         if isinstance(backend, str):
+            from .cluster import SCHEME, RedisClusterBackend
             from .redis import RedisBackend
 
-            backend = RedisBackend(backend)
+            backend = RedisClusterBackend(backend) if backend.startswith(SCHEME) else RedisBackend(backend)
         self.backend: Backend = backend if backend is not None else MemoryBackend()
         """Where publications go beyond this process."""
         if isinstance(self.backend, MemoryBackend):

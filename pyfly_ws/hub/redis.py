@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from string import Template
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import anyio
@@ -65,11 +66,11 @@ local at = now[1] * 1000 + math.floor(now[2] / 1000)
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], offset .. '-0', 'm', envelope, 't', at)
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[5] + ARGV[7])
-redis.call('PUBLISH', ARGV[1], '@' .. token .. envelope)
+redis.call('$publish', ARGV[1], '@' .. token .. envelope)
 return offset
 """
 """Number, keep and publish one publication: KEYS meta, stream; ARGV channel, envelope, mark, size, ttl ms,
-a new epoch (used if the room has none), grace ms."""
+a new epoch (used if the room has none), grace ms. ``$publish`` is the command that publishes (``PUBLISH``)."""
 
 _READ = """
 if redis.call('HSETNX', KEYS[1], 'e', ARGV[2]) == 1 then
@@ -121,6 +122,9 @@ def redacted(url: str) -> str:
 
 class RedisBackend:
     """Publications and member counts shared through Redis (redis-py's asyncio client)."""
+
+    _PUBLISH: ClassVar[str] = "PUBLISH"
+    """The command the store script publishes with."""
 
     def __init__(self, url: str, *, prefix: str = "pyfly-ws", retry_for: float = 5.0) -> None:
         if not url.startswith(("redis://", "rediss://", "unix://")):
@@ -178,11 +182,10 @@ class RedisBackend:
         Raises :class:`~pyfly_ws.hub.HubUnavailableError`, with one line naming
         the URL and the cause, if Redis cannot be reached in that time.
         """
-        redis = self._redis
-        self._errors = (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-        client = self._client = redis.asyncio.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+        client = self._client = self._connect()
         self._receiver = receiver
-        self._scripts = {"store": client.register_script(_STORE), "read": client.register_script(_READ)}
+        store = Template(_STORE).substitute(publish=self._PUBLISH)
+        self._scripts = {"store": client.register_script(store), "read": client.register_script(_READ)}
         self._node = f"{self.prefix}:node:{id(self):x}-{time.time_ns():x}"
         deadline = time.monotonic() + self.retry_for
         backoff = 0.05
@@ -195,7 +198,7 @@ class RedisBackend:
                 if remaining <= 0:
                     self._client = None
                     with anyio.CancelScope(shield=True):
-                        await client.aclose()
+                        await self._close(client)
                     cause = str(exc) or type(exc).__name__
                     raise HubUnavailableError(
                         f"the hub cannot start: Redis at {self.shown_url} is unreachable ({cause}); "
@@ -220,7 +223,7 @@ class RedisBackend:
                     for room, identities in self._present.items():
                         for identity in identities:
                             pipe.hdel(self._presence_key(room), self._field(identity))
-                            pipe.publish(self._channel(room), self._presence_event(identity, False))
+                            self._announce(pipe, room, self._presence_event(identity, False))
                     pipe.delete(self._node)
                     await pipe.execute()
         except self._errors:
@@ -232,7 +235,7 @@ class RedisBackend:
             self._last.clear()
             self._heard.clear()
             self._lost.clear()
-            await client.aclose()
+            await self._close(client)
 
     async def subscribe(self, room: str) -> Position | None:
         """Receive ``room`` from now on (again after every reconnection).
@@ -246,13 +249,7 @@ class RedisBackend:
         confirmed = None
         if policy is not None and room not in self._last:
             confirmed = self._waiting.get(room) or self._waiting.setdefault(room, anyio.Event())
-        pubsub = self._pubsub
-        if pubsub is not None:
-            try:
-                await pubsub.subscribe(self._channel(room))
-            except self._errors:
-                logger.debug("subscribing to %r failed; the reader subscribes again once reconnected", room)
-        self._wake.set()
+        await self._subscribe_channel(room)
         if policy is None:
             return None
         if confirmed is not None:
@@ -273,12 +270,7 @@ class RedisBackend:
         self._lost.discard(room)
         self._seen.pop(room, None)
         self._seen_once.discard(room)
-        pubsub = self._pubsub
-        if pubsub is not None:
-            try:
-                await pubsub.unsubscribe(self._channel(room))
-            except self._errors:
-                logger.debug("unsubscribing from %r failed", room)
+        await self._unsubscribe_channel(room)
 
     async def publish(self, room: str, envelope: bytes) -> None:
         """``PUBLISH`` to the room's channel, retrying with backoff for ``retry_for`` seconds."""
@@ -364,7 +356,7 @@ class RedisBackend:
                     pipe.hset(key, field, 1)
                 else:
                     pipe.hdel(key, field)
-                pipe.publish(self._channel(room), self._presence_event(identity, here))
+                self._announce(pipe, room, self._presence_event(identity, here))
                 await pipe.execute()
 
         try:
@@ -606,6 +598,35 @@ class RedisBackend:
                     pipe.hset(self._presence_key(room), self._field(identity), 1)
             await pipe.execute()
 
+    # -- what a Redis Cluster does differently ---------------------------------------
+
+    def _connect(self) -> Any:
+        """A new client (not connected yet), and the errors that mean Redis is unreachable."""
+        redis = self._redis
+        self._errors = (OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        return redis.asyncio.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+
+    async def _close(self, client: Any) -> None:
+        await client.aclose()
+
+    async def _subscribe_channel(self, room: str) -> None:
+        """Subscribe the reader's link to ``room`` now if it is up (it subscribes by itself once it is)."""
+        pubsub = self._pubsub
+        if pubsub is not None:
+            try:
+                await pubsub.subscribe(self._channel(room))
+            except self._errors:
+                logger.debug("subscribing to %r failed; the reader subscribes again once reconnected", room)
+        self._wake.set()
+
+    async def _unsubscribe_channel(self, room: str) -> None:
+        pubsub = self._pubsub
+        if pubsub is not None:
+            try:
+                await pubsub.unsubscribe(self._channel(room))
+            except self._errors:
+                logger.debug("unsubscribing from %r failed", room)
+
     # -- helpers ---------------------------------------------------------------------
 
     async def _retrying(self, call: Any) -> Any:
@@ -665,6 +686,10 @@ class RedisBackend:
 
     def _presence_key(self, room: str) -> str:
         return f"{self.prefix}:presence:{room}"
+
+    def _announce(self, pipe: Any, room: str, data: bytes) -> None:
+        """Queue in ``pipe`` the publication of ``data`` on the room's channel (presence news)."""
+        pipe.publish(self._channel(room), data)
 
     def _field(self, identity: str) -> str:
         """This process's field of ``identity`` in a presence hash: the process's key, a newline, the identity."""

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from ..hub.cluster import RedisClusterBackend
 from ..hub.hub import Hub
 from ..hub.memory import MemoryBackend
 from ..hub.redis import RedisBackend
@@ -138,6 +139,8 @@ INSTRUMENTS: tuple[Instrument, ...] = (
 
 
 def _backend(hub: Hub) -> str:
+    if isinstance(hub.backend, RedisClusterBackend):
+        return "redis-cluster"
     if isinstance(hub.backend, RedisBackend):
         return "redis"
     if isinstance(hub.backend, MemoryBackend):

@@ -141,13 +141,22 @@ def test_a_redis_url_picks_the_redis_backend_and_a_bad_url_is_refused() -> None:
         RedisBackend("http://127.0.0.1")
 
 
+def test_a_redis_cluster_url_picks_the_redis_cluster_backend() -> None:
+    from pyfly_ws.hub import RedisClusterBackend
+
+    backend = Hub("redis+cluster://:secret@127.0.0.1:7000,127.0.0.1:7001/0").backend
+    assert isinstance(backend, RedisClusterBackend)
+    assert backend.urls == ["redis://:secret@127.0.0.1:7000/0", "redis://:secret@127.0.0.1:7001/0"]
+    assert repr(backend) == "<RedisClusterBackend redis://:***@127.0.0.1:7000/0, redis://:***@127.0.0.1:7001/0>"
+
+
 _WITHOUT_REDIS = """
 import sys
 sys.modules["redis"] = None  # redis-py cannot be imported in this interpreter
 import pyfly_ws
-from pyfly_ws.hub import Hub, RedisBackend  # the hub itself needs no redis-py
+from pyfly_ws.hub import Hub, RedisBackend, RedisClusterBackend  # the hub itself needs no redis-py
 try:
-    Hub("redis://:secret@127.0.0.1:6379/0")
+    Hub(sys.argv[1])
 except Exception as exc:
     print(type(exc).__name__, isinstance(exc, pyfly_ws.MissingDependencyError), isinstance(exc, ImportError))
     print(isinstance(exc, pyfly_ws.AdapterUnavailableError), exc.name, exc.__cause__, exc.__suppress_context__)
@@ -155,8 +164,10 @@ except Exception as exc:
 """
 
 
-def test_a_redis_hub_without_redis_py_names_the_extra_in_one_line() -> None:
-    done = subprocess.run([sys.executable, "-c", _WITHOUT_REDIS], capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize("url", ["redis://:secret@127.0.0.1:6379/0", "redis+cluster://:secret@127.0.0.1:7000/0"])
+def test_a_redis_hub_without_redis_py_names_the_extra_in_one_line(url: str) -> None:
+    command = [sys.executable, "-c", _WITHOUT_REDIS, url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "MissingDependencyError True True",

