@@ -177,6 +177,9 @@ class RedisClusterBackend(RedisBackend):
             except self._errors:
                 logger.debug("unsubscribing from %r failed", room)
 
+    def _outage_began(self) -> None:
+        """Nothing for every room: each node's reader marks its own rooms as it loses its link."""
+
     def _came_back(self) -> None:
         if not self._down:  # reachable again only once every node's reader is
             super()._came_back()

@@ -660,9 +660,13 @@ class RedisBackend:
     def _went_down(self, exc: BaseException) -> None:
         if self._down_since is None:
             self._down_since = time.monotonic()
-            self._lost |= self._rooms  # whatever noticed it first: every room may miss publications now
+            self._outage_began()
             self.outages += 1
             logger.warning("Redis at %s is unreachable (%s); sessions stay open, retrying", self.shown_url, exc)
+
+    def _outage_began(self) -> None:
+        """Whatever noticed it first: every room received may miss publications from now on."""
+        self._lost |= self._rooms
 
     def _came_back(self) -> None:
         if self._down_since is not None:

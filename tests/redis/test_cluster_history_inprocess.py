@@ -81,6 +81,7 @@ class Recorder:
         self.plain: dict[str, list[bytes]] = {}
         self.stored: dict[str, list[tuple[Position, bytes]]] = {}
         self.resyncs: list[str] = []
+        self.presence: list[tuple[str, str, bool]] = []
 
     def history(self, room: str) -> HistoryPolicy | None:
         return POLICY if room.startswith("h") else None
@@ -93,6 +94,9 @@ class Recorder:
 
     def resync(self, room: str) -> None:
         self.resyncs.append(room)
+
+    def presence_changed(self, room: str, identity: str, present: bool) -> None:
+        self.presence.append((room, identity, present))
 
 
 def owner(cluster: RedisCluster, name: str) -> int:
