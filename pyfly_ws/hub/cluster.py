@@ -298,6 +298,13 @@ class RedisClusterBackend(RedisBackend):
                 self._wake.set()
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
+            except Exception:
+                if self._client is None:
+                    return  # stopping: the client closed under a call in progress
+                logger.exception("the reader of node %s failed; reconnecting", link.name)
+                self._link_lost(link)
+                await anyio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
             finally:
                 link.pubsub = None
                 with anyio.CancelScope(shield=True):

@@ -435,6 +435,13 @@ class RedisBackend:
                 self._went_down(exc)
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
+            except Exception:
+                if self._client is None:
+                    return  # stopping: the client closed under a call in progress
+                logger.exception("the Redis reader failed; reconnecting")  # never quietly deaf
+                self._lost |= self._rooms
+                await anyio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
             finally:
                 self._pubsub = None
                 with anyio.CancelScope(shield=True):
@@ -567,6 +574,10 @@ class RedisBackend:
                 unheard = await self._resubscribe(unheard)
             except self._errors as exc:
                 self._went_down(exc)
+            except Exception:
+                if self._client is None:
+                    return
+                logger.exception("the hub's heartbeat failed; trying again in %g s", HEARTBEAT)
             else:
                 self._came_back()
 
