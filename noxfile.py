@@ -59,7 +59,7 @@ def types(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """README.md as written: every Python snippet runs, its commands and extras exist, its counts are the code's."""
-    session.install("-e", ".[all,fastapi,test,conformance]", "-e", "examples/falcon_adapter", "ruff", "nox")
+    session.install("-e", ".[all,fastapi,test,conformance,bench]", "-e", "examples/falcon_adapter", "ruff", "nox")
     session.run("pytest", "tests/docs", *session.posargs)
 
 

@@ -103,7 +103,7 @@ class RedisClusterBackend(RedisBackend):
         """The node last known to own each room to receive (kept while the slot map is being learned again)."""
         self._down: set[str] = set()
         """Nodes whose reader lost its connection and has not had a confirmation since."""
-        self._lost: set[str] = set()
+        self._doubtful: set[str] = set()
         """Rooms heard on a lost connection, not heard again yet: they may have missed publications."""
 
     def __repr__(self) -> str:
@@ -165,7 +165,7 @@ class RedisClusterBackend(RedisBackend):
         self._wake.set()
 
     async def _unsubscribe_channel(self, room: str) -> None:
-        self._lost.discard(room)
+        self._doubtful.discard(room)
         link = self._link_of(room)
         if link is None:
             return
@@ -318,13 +318,13 @@ class RedisClusterBackend(RedisBackend):
     def _link_lost(self, link: _Link) -> None:
         """Its rooms heard so far may miss publications: unheard until confirmed again, then caught up."""
         lost = self._heard & (link.rooms | self._rooms_on(link))
-        self._lost |= lost
+        self._doubtful |= lost
         self._heard -= lost
 
     async def _confirmed(self, receiver: Receiver, link: _Link, room: str) -> None:
         """Node ``link`` confirmed the subscription to ``room``: follow it, or catch it up if it was lost."""
         # heard already on this connection: redis-py reconnected it by itself, publications may be lost
-        again = room in self._lost or room in self._heard
+        again = room in self._doubtful or room in self._heard
         backoff = 0.1
         while True:
             try:
@@ -341,7 +341,7 @@ class RedisClusterBackend(RedisBackend):
                 logger.debug("following room %r after node %s came back failed; trying again", room, link.name)
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
-        self._lost.discard(room)
+        self._doubtful.discard(room)
 
     async def _cluster_ok(self) -> None:
         """Raise ``ClusterDownError`` unless every master says ``cluster_state:ok``."""

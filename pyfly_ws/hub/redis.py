@@ -146,7 +146,7 @@ class RedisBackend:
         self._waiting: dict[str, anyio.Event] = {}
         self._heard: set[str] = set()
         """Rooms whose subscription Redis confirmed on the current link."""
-        self._lost: set[str] = set()
+        self._doubtful: set[str] = set()
         """Rooms received on a link that was lost, not yet confirmed on a new one: they may have missed some."""
         self._seen_once: set[str] = set()
         """Rooms whose presence was read before: a later read tells the hub who came meanwhile."""
@@ -234,7 +234,7 @@ class RedisBackend:
             self._seen.clear()
             self._last.clear()
             self._heard.clear()
-            self._lost.clear()
+            self._doubtful.clear()
             await self._close(client)
 
     async def subscribe(self, room: str) -> Position | None:
@@ -267,7 +267,7 @@ class RedisBackend:
         self._rooms.discard(room)
         self._last.pop(room, None)
         self._heard.discard(room)
-        self._lost.discard(room)
+        self._doubtful.discard(room)
         self._seen.pop(room, None)
         self._seen_once.discard(room)
         await self._unsubscribe_channel(room)
@@ -423,14 +423,14 @@ class RedisBackend:
                         self._came_back()
                         backoff = 0.1
                         # again: the room was received before an outage, or redis-py resubscribed by itself
-                        again = room in self._lost or room in self._heard
-                        self._lost.discard(room)
+                        again = room in self._doubtful or room in self._heard
+                        self._doubtful.discard(room)
                         await self._subscribed(receiver, room, again=again)
                     elif not pubsub.subscribed and self._rooms:
                         await pubsub.subscribe(*(self._channel(room) for room in self._rooms))
             except self._errors as exc:
                 if self._pubsub is pubsub:  # the link was up: what it received may have missed publications
-                    self._lost |= self._rooms
+                    self._doubtful |= self._rooms
                 self._pubsub = None
                 self._went_down(exc)
                 await anyio.sleep(backoff)
@@ -439,7 +439,7 @@ class RedisBackend:
                 if self._client is None:
                     return  # stopping: the client closed under a call in progress
                 logger.exception("the Redis reader failed; reconnecting")  # never quietly deaf
-                self._lost |= self._rooms
+                self._doubtful |= self._rooms
                 await anyio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
             finally:
@@ -595,7 +595,7 @@ class RedisBackend:
                 len(stale),
                 ", ".join(sorted(stale)[:5]) + (", ..." if len(stale) > 5 else ""),
             )
-            self._lost |= stale  # what they missed meanwhile is caught up, or resynced, once confirmed
+            self._doubtful |= stale  # what they missed meanwhile is caught up, or resynced, once confirmed
             await pubsub.subscribe(*(self._channel(room) for room in stale))
         return unheard - stale
 
@@ -677,7 +677,7 @@ class RedisBackend:
 
     def _outage_began(self) -> None:
         """Whatever noticed it first: every room received may miss publications from now on."""
-        self._lost |= self._rooms
+        self._doubtful |= self._rooms
 
     def _came_back(self) -> None:
         if self._down_since is not None:
