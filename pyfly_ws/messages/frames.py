@@ -84,11 +84,7 @@ class Frames:
                 self._data: data,
             }
         )
-        names = self._trace_fields
-        for key, value in carrier.items():
-            name = names.get(key)
-            if name is not None:
-                frame[name] = value
+        self._carry(frame, carrier)
         return self.encode(frame)
 
     def marked(self, type: str, data: Any, mark: str, carrier: dict[str, str] | None = None) -> str | bytes:
@@ -99,12 +95,16 @@ class Frames:
         """
         frame: dict[str, Any] = {self._type: type, self._position: mark, self._data: data}
         if carrier:
-            names = self._trace_fields
-            for key, value in carrier.items():
-                name = names.get(key)
-                if name is not None:
-                    frame[name] = value
+            self._carry(frame, carrier)
         return self.encode(frame)
+
+    def _carry(self, frame: dict[str, Any], carrier: dict[str, str]) -> None:
+        """Write the trace context of ``carrier`` into ``frame``, under the envelope's names for it."""
+        names = self._trace_fields
+        for key, value in carrier.items():
+            name = names.get(key)
+            if name is not None:
+                frame[name] = value
 
 
 def check_message_type(kind: object) -> None:
