@@ -6,6 +6,7 @@ from .adapter import Adapter
 from .app import create_app
 from .asyncapi.options import AsyncAPI
 from .capabilities import Capabilities
+from .clock import Clock
 from .close_codes import CloseCode
 from .datastructures import Headers, QueryParams
 from .discovery.container import Container, ResolutionError
@@ -28,6 +29,7 @@ from .exceptions import (
 )
 from .lifecycle.apps import registry_of
 from .lifecycle.registry import Endpoint, Service, SessionRegistry
+from .mapping.auth import Authenticator, InvalidToken
 from .mapping.decorators import controller, request_mapping, rest_controller, websocket_mapping
 from .mapping.emits import emits
 from .mapping.guards import Guard, HandshakeView, Reject
@@ -36,6 +38,7 @@ from .mapping.limits import Limits, Overflow
 from .mapping.messages import Codec, CodecError, Envelope, Message, MessageGuard, MessageOptions, message_mapping
 from .mapping.paths import PathTemplate
 from .mapping.policy import Policy, websocket_policy
+from .mapping.principal import Principal
 from .messages.codecs import JSON, JSONCodec
 from .messages.msgpack import MessagePackCodec
 from .messages.payloads import FieldError
@@ -50,7 +53,9 @@ __all__ = [
     "AdapterNotFoundError",
     "AdapterUnavailableError",
     "AsyncAPI",
+    "Authenticator",
     "Capabilities",
+    "Clock",
     "CloseCode",
     "Codec",
     "CodecError",
@@ -66,6 +71,7 @@ __all__ = [
     "HandshakeView",
     "Headers",
     "InvalidPayloadError",
+    "InvalidToken",
     "JSON",
     "JSONCodec",
     "JSONMode",
@@ -81,6 +87,7 @@ __all__ = [
     "Overflow",
     "PathTemplate",
     "Policy",
+    "Principal",
     "Prometheus",
     "QueryParams",
     "Reject",

@@ -17,6 +17,7 @@ from .exceptions import ConfigurationError
 from .hub.hub import Hub
 from .lifecycle.apps import attach_registry
 from .lifecycle.registry import Service, SessionRegistry
+from .mapping.auth import Authenticator
 from .mapping.guards import Guard
 from .mapping.limits import Limits
 from .session.figures import Figures
@@ -36,6 +37,7 @@ def create_app(
     guards: Iterable[Guard] | None = None,
     allowed_origins: Iterable[str] | None = None,
     limits: Limits | None = None,
+    authenticator: Authenticator | None = None,
     registry: SessionRegistry | None = None,
     services: Iterable[Service] = (),
     asyncapi: str | AsyncAPI | None = None,
@@ -50,8 +52,9 @@ def create_app(
     these. ``adapter`` is an adapter name or object; without one, the
     ``PYFLY_WS_ADAPTER`` environment variable, then ``[tool.pyfly-ws] adapter``
     in ``pyproject.toml``, then the framework-free ``asgi`` adapter is used.
-    ``guards``, ``allowed_origins`` and ``limits`` apply to every endpoint (see
-    :mod:`pyfly_ws.mapping.guards` and :class:`~pyfly_ws.Limits`); ``registry`` is the
+    ``guards``, ``allowed_origins``, ``limits`` and ``authenticator`` apply to
+    every endpoint (see :mod:`pyfly_ws.mapping.guards`, :class:`~pyfly_ws.Limits`
+    and :mod:`pyfly_ws.auth`); ``registry`` is the
     :class:`~pyfly_ws.SessionRegistry` to count and drain sessions with (the
     application drains it on lifespan shutdown); ``services`` (a
     :class:`~pyfly_ws.hub.Hub`, say) start with the application and stop after
@@ -89,7 +92,14 @@ def create_app(
         for service in registry.services:
             if isinstance(service, Hub) and service.tracer is None:
                 service.tracer = tracing
-    endpoints = discover(source, guards=guards, allowed_origins=allowed_origins, limits=limits, registry=registry)
+    endpoints = discover(
+        source,
+        guards=guards,
+        allowed_origins=allowed_origins,
+        limits=limits,
+        authenticator=authenticator,
+        registry=registry,
+    )
     pages = list(options.pop("pages", None) or ())
     if reporting is not None or metrics is not None:
         readings = Readings(registry, registry.figures or Figures())

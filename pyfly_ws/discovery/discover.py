@@ -13,14 +13,16 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
+from ..auth.redaction import redact_secrets
 from ..exceptions import ConfigurationError
 from ..lifecycle.controller import LazyController
 from ..lifecycle.registry import Endpoint, SessionRegistry
+from ..mapping.auth import Authenticator
 from ..mapping.decorators import marked_members
 from ..mapping.guards import Guard
 from ..mapping.limits import Limits
 from ..mapping.paths import PathTemplate, join_paths
-from ..mapping.policy import Policy
+from ..mapping.policy import Policy, check_authenticator
 from ..messages.dispatch import Dispatcher
 from .container import Container, ResolutionError
 
@@ -93,11 +95,13 @@ def discover(
     limits: Limits | None = None,
     registry: SessionRegistry | None = None,
     check: bool = True,
+    authenticator: Authenticator | None = None,
 ) -> list[Endpoint]:
     """Every endpoint of every controller in ``source``, most specific path first.
 
-    ``guards``, ``allowed_origins`` and ``limits`` apply to the whole
-    application; controllers (``@websocket_policy``) and mappings refine them.
+    ``guards``, ``allowed_origins``, ``limits`` and ``authenticator`` apply to
+    the whole application; controllers (``@websocket_policy``) and mappings
+    refine them.
     The endpoints share ``registry`` (a new :class:`SessionRegistry` if not given).
 
     Controllers are still built on the first connection, but with ``check``
@@ -107,7 +111,7 @@ def discover(
     here, naming the controller and the parameter, rather than refusing every
     handshake later.
     """
-    app_policy = Policy.of(guards, allowed_origins, limits)
+    app_policy = Policy.of(guards, allowed_origins, limits, authenticator)
     registry = SessionRegistry() if registry is None else registry
     resolved = as_source(source)
     endpoints: list[Endpoint] = []
@@ -135,6 +139,9 @@ def discover(
                 Endpoint(path, PathTemplate(path), cls, MESSAGES_METHOD, lazy, merged, registry, dispatcher)
             )
     _check_overlaps(endpoints)
+    for endpoint in endpoints:
+        check_authenticator(endpoint.qualname, endpoint.policy)
+    redact_secrets(endpoints)
     endpoints.sort(key=lambda e: e.template.specificity)
     registry.endpoints.extend(endpoints)
     return endpoints

@@ -28,6 +28,7 @@ import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 
+from ..close_codes import CloseCode
 from ..mapping.messages import Codec, Envelope
 from ..messages.codecs import JSON
 from ..messages.encoding import to_data
@@ -39,6 +40,7 @@ from ..tasks import spawn_system_task
 from .backend import Backend, HubUnavailableError
 from .history import POSITION_MARK, History, HistoryPolicy, Joined, Missed, Position, check_history, policy_for
 from .memory import MemoryBackend
+from .users import Signing, check_close
 
 if TYPE_CHECKING:
     from ..session.session import WebSocketSession
@@ -47,7 +49,9 @@ __all__ = ["Hub", "HubUnavailableError"]
 
 logger = logging.getLogger("pyfly_ws.hub")
 
-_TEXT, _BINARY = b"t", b"b"
+_TEXT, _BINARY, _COMMAND = b"t", b"b", b"c"
+_CONTROL = "\x00pyfly_ws:control"
+"""The room every started hub listens on for commands to all processes (``disconnect_user``)."""
 _NOBODY = bytes(8)
 """The exclusion token of a publication that leaves nobody out."""
 _HEADER = 1 + 16 + 8
@@ -121,6 +125,8 @@ class Hub:
         """Per room, the identities of the members here, and how many sessions each has in it."""
         self._who: weakref.WeakKeyDictionary[WebSocketSession, dict[str, str]] = weakref.WeakKeyDictionary()
         """Per session, the identity it joined each room with."""
+        self._registries: list[Signing] = []
+        """The registries of the applications this hub serves (``create_app(..., services=[hub])``)."""
 
     def __repr__(self) -> str:
         return f"<Hub {type(self.backend).__name__} {len(self._rooms)} rooms>"
@@ -159,6 +165,7 @@ class Hub:
                     self._tasks = group
                     try:
                         await self.backend.start(self, group)
+                        await self.backend.subscribe(_CONTROL)
                         for room, members in list(self._rooms.items()):
                             top = await self.backend.subscribe(room)
                             if top is not None:
@@ -204,6 +211,51 @@ class Hub:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.stop()
+
+    def serve(self, registry: Signing) -> None:
+        """Close the sessions of ``registry`` too when :meth:`disconnect_user` asks (``create_app`` calls this)."""
+        if registry not in self._registries:
+            self._registries.append(registry)
+
+    # -- users -----------------------------------------------------------------
+
+    async def disconnect_user(
+        self, identity: str, *, code: int = CloseCode.POLICY_VIOLATION, reason: str = "signed out"
+    ) -> int:
+        """Close every session that speaks for ``identity`` (its principal's), in every process of the backend.
+
+        Use it to revoke a user's access, or to sign them out everywhere. The
+        sessions of this process close at once; the others as soon as the
+        backend carries the word to their hub (which must serve their
+        application: ``create_app(..., services=[hub])``). Returns how many
+        sessions of this process were closed.
+        """
+        if not isinstance(identity, str) or not identity:
+            raise ValueError(f"an identity is a non-empty string, got {identity!r:.80}")
+        check_close(code, reason)
+        closed = self._disconnect(identity, code, reason)
+        if self._tasks is not None:
+            command = json.dumps({"disconnect": identity, "code": code, "reason": reason}).encode("utf-8")
+            await self.backend.publish(_CONTROL, _COMMAND + self.node + _NOBODY + command)
+        return closed
+
+    def _disconnect(self, identity: str, code: int, reason: str) -> int:
+        closed = sum(registry.disconnect(identity, code, reason) for registry in self._registries)
+        if closed:
+            logger.info("closed %d sessions of a user, with %d", closed, code)
+        return closed
+
+    def _command(self, body: bytes) -> None:
+        """A command from another process's hub."""
+        try:
+            command = json.loads(body)
+            identity, code, reason = command["disconnect"], command["code"], command["reason"]
+            check_close(code, reason)
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignored a malformed hub command (%d bytes)", len(body))
+            return
+        if isinstance(identity, str) and identity:
+            self._disconnect(identity, code, reason)
 
     # -- membership ------------------------------------------------------------
 
@@ -280,7 +332,7 @@ class Hub:
 
     def history(self, room: str) -> HistoryPolicy | None:
         """The history ``room`` keeps (``Hub(history=...)``), if any."""
-        return policy_for(self.histories, room)
+        return None if room == _CONTROL else policy_for(self.histories, room)
 
     def position(self, room: str) -> Position | None:
         """The position of the last publication of ``room`` delivered in this process (rooms with history)."""
@@ -407,6 +459,10 @@ class Hub:
     def receive(self, room: str, envelope: bytes) -> None:
         """A publication from the backend to a room without history: skip our own, fan the rest out here."""
         if len(envelope) < _HEADER or envelope[1:17] == self.node:
+            return
+        if room == _CONTROL:
+            if envelope[:1] == _COMMAND:
+                self._command(envelope[_HEADER:])
             return
         data = _payload(envelope)
         if data is not None:
@@ -704,5 +760,5 @@ def _frames_of(session: WebSocketSession) -> Frames | None:
 
 
 def _check_room(room: object) -> None:
-    if not isinstance(room, str) or not room:
-        raise ValueError(f"a room is a non-empty string, got {room!r}")
+    if not isinstance(room, str) or not room or room.startswith("\x00"):
+        raise ValueError(f"a room is a non-empty string not starting with NUL, got {room!r:.80}")

@@ -17,15 +17,19 @@ from ..close_codes import CloseCode
 from ..exceptions import InvalidPayloadError, MessageTypeError
 from ..mapping.limits import LIMIT_RULES
 from ..mapping.messages import PROTOCOL_ERRORS_CLOSE, UNDECODABLE_CLOSE
+from ..session.credentials import EXPIRED_CLOSE
 
 __all__ = [
     "DRAINED",
     "DRAINING_STATUS",
+    "EXPIRED",
+    "NO_TOKEN",
     "OUTCOMES",
     "RAISED",
     "REFUSED",
     "REFUSED_STATUS",
     "RETURNED",
+    "UNAUTHENTICATED_STATUS",
     "UNRESOLVED",
     "Outcome",
 ]
@@ -45,6 +49,12 @@ REFUSED_STATUS = 403
 """The HTTP status of a refused handshake."""
 DRAINING_STATUS = 503
 """The HTTP status of a handshake refused while the application drains, where the server can send one."""
+UNAUTHENTICATED_STATUS = 401
+"""The HTTP status of a handshake whose token is missing, bad or expired, where the server can send one."""
+NO_TOKEN = CloseCode.POLICY_VIOLATION
+"""A first-message authenticator got no valid token within its deadline."""
+EXPIRED = EXPIRED_CLOSE
+"""The session's token expired without a refresh (IANA's ``Unauthorized``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +156,33 @@ OUTCOMES: tuple[Outcome, ...] = (
         "INFO",
         (DRAINED,),
         status=DRAINING_STATUS,
+        level=logging.INFO,
+    ),
+    Outcome(
+        "the authenticator finds no token, or a bad or expired one",
+        "handshake refused (HTTP 401 where the server can send it, else 403; a verifier's `Reject` gives its own)",
+        "INFO, without the token",
+        status=UNAUTHENTICATED_STATUS,
+        level=logging.INFO,
+    ),
+    Outcome(
+        "no valid token in the first message within a `MessageToken`'s deadline",
+        "close 1008, with a reason",
+        "INFO, without the token",
+        (NO_TOKEN,),
+        level=logging.INFO,
+    ),
+    Outcome(
+        "the session's token expires without an `auth.refresh`",
+        "close 3000 `token expired` (warned with `auth.expiring` first)",
+        "INFO",
+        (EXPIRED,),
+        level=logging.INFO,
+    ),
+    Outcome(
+        "`hub.disconnect_user(identity, code=..., reason=...)`",
+        "close with that code and reason, on every process",
+        "INFO, with the count",
         level=logging.INFO,
     ),
     Outcome(

@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import anyio
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..close_codes import check_reason
 from ..mapping.paths import PathTemplate
 from ..mapping.policy import Policy
@@ -69,7 +70,9 @@ class SessionRegistry:
         "timekeeper",
         "figures",
         "tracer",
+        "clock",
         "_live",
+        "_identities",
         "_draining",
         "_closed_paths",
     )
@@ -80,6 +83,7 @@ class SessionRegistry:
         drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
         drain_reason: str = "server shutting down",
         services: Iterable[Service] = (),
+        clock: Clock = SYSTEM_CLOCK,
     ):
         if isinstance(drain_timeout, bool) or not isinstance(drain_timeout, int | float) or drain_timeout < 0:
             raise ValueError(f"drain_timeout must be a number of seconds >= 0, got {drain_timeout!r}")
@@ -98,6 +102,12 @@ class SessionRegistry:
         """The figures the application keeps while its metrics are on (``create_app(..., telemetry=...)``)."""
         self.tracer: Tracer | None = None
         """Traces the handshakes and messages (``create_app(..., telemetry=...)`` sets it); ``None``: off."""
+        if not isinstance(clock, Clock):
+            raise TypeError(f"clock has time() and on_jump(), as pyfly_ws.testing.FakeClock has; got {clock!r}")
+        self.clock = clock
+        """The wall clock the sessions' credentials expire by (a test's ``FakeClock``, say)."""
+        clock.on_jump(self.timekeeper.poke)
+        self._identities: dict[str, set[Supervisor]] = {}
         for service in services:
             self.add_service(service)
         self._live: dict[str, set[Supervisor]] = {}
@@ -143,11 +153,29 @@ class SessionRegistry:
                 if supervisor.session is not None:
                     yield supervisor.session
 
+    def sessions_of(self, identity: str) -> list[WebSocketSession]:
+        """The open sessions that speak for ``identity`` (their principal's), in this process."""
+        return [
+            supervisor.session for supervisor in self._identities.get(identity, ()) if supervisor.session is not None
+        ]
+
+    def disconnect(self, identity: str, code: int, reason: str) -> int:
+        """Close the open sessions that speak for ``identity`` with ``code`` and ``reason`` (from outside their
+        handlers, as a limit does); how many there were. ``Hub.disconnect_user`` does this in every process."""
+        found = [supervisor for supervisor in self._identities.get(identity, ()) if supervisor.session is not None]
+        for supervisor in found:
+            supervisor.end(code, reason, "revoked")
+        return len(found)
+
     def add_service(self, service: Service) -> None:
-        """Start ``service`` with the application and stop it after the drain."""
+        """Start ``service`` with the application and stop it after the drain (a service with a ``serve(registry)``
+        method, such as a hub, is told of this registry)."""
         if not isinstance(service, Service):
             raise TypeError(f"a service has async start() and stop() methods, got {service!r}")
         self.services.append(service)
+        serve = getattr(service, "serve", None)
+        if callable(serve):
+            serve(self)
 
     def reopen(self) -> None:
         """Accept handshakes again after a drain (of the application or of single endpoints)."""
@@ -203,6 +231,19 @@ class SessionRegistry:
 
     def _leave(self, path: str, supervisor: Supervisor) -> None:
         self._live[path].discard(supervisor)
+        identity = supervisor.identity
+        if identity is not None:
+            group = self._identities.get(identity)
+            if group is not None:
+                group.discard(supervisor)
+                if not group:
+                    del self._identities[identity]
+
+    def _signed_in(self, supervisor: Supervisor, identity: str) -> None:
+        group = self._identities.get(identity)
+        if group is None:
+            group = self._identities[identity] = set()
+        group.add(supervisor)
 
     def _supervisors(self) -> Iterator[Supervisor]:
         for group in self._live.values():

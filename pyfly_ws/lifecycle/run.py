@@ -7,6 +7,7 @@ and the codes this module closes with are named there.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 from collections.abc import Iterable, Mapping
@@ -18,12 +19,14 @@ import anyio
 from ..close_codes import trim_reason
 from ..datastructures import Headers, QueryParams
 from ..exceptions import ProtocolCloseError, WebSocketDisconnect
+from ..mapping.auth import InvalidToken, Principal
 from ..mapping.guards import HandshakeView, Reject, origin_refusal
 from ..session.connection import Connection, Denying
 from ..session.counted import CountedSession, session_over
+from ..session.credentials import Credentials, verified
 from ..session.figures import UNKNOWN_ENDPOINT, Figures, Reason
-from ..session.session import WebSocketSession
-from ..session.supervision import serving
+from ..session.session import WebSocketSession, attach_credentials
+from ..session.supervision import log_refusal, serving
 from ..session.tracing import SessionTrace
 from ..session.wire import close_frame_due, closed_by, finish, finish_close, left_open
 from .outcomes import DRAINING_STATUS, RAISED, REFUSED, REFUSED_STATUS, RETURNED, UNRESOLVED
@@ -67,8 +70,9 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
         await deny(connection, DRAINING_STATUS, "server shutting down")
         _refused(endpoint, trace, "drain")
         return
-    admitted: dict[str, Any] | None = None
-    if endpoint.policy.guards or _has_origin(connection.handshake.headers):
+    admitted: tuple[dict[str, Any], Principal | None] | None = None
+    policy = endpoint.policy
+    if policy.guards or policy.authenticator is not None or _has_origin(connection.handshake.headers):
         admitted = await _admit(endpoint, connection, path_params, trace)
         if admitted is None:
             return
@@ -91,9 +95,15 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
     else:  # the application's metrics are on: the same session, counting (session/counted.py)
         session = CountedSession(connection, path_params, endpoint.policy.limits, supervisor, figures, endpoint.path)
     supervisor.session = session
-    if admitted:
-        session.state.update(admitted)
     registry._enter(endpoint.path, supervisor)
+    if admitted is not None:
+        state, principal = admitted
+        if state:
+            session.state.update(state)
+        if policy.authenticator is not None:
+            attach_credentials(session, Credentials(policy.authenticator, registry.clock, principal))
+            if principal is not None:
+                supervisor.signed_in(principal)
     serving.set(supervisor)  # this task and those it starts are the session's own (see send_text)
     try:
         with supervisor:
@@ -158,8 +168,9 @@ async def _handler_failed(endpoint: Served, session: WebSocketSession, exc: Exce
 
 async def _admit(
     endpoint: Served, connection: Connection, path_params: Mapping[str, Any], trace: SessionTrace | None
-) -> dict[str, Any] | None:
-    """Apply the origin check and the guards; the state guards returned, or ``None`` once refused."""
+) -> tuple[dict[str, Any], Principal | None] | None:
+    """Apply the origin check, the authenticator and the guards: the state guards returned and the principal, or
+    ``None`` once refused."""
     policy = endpoint.policy
     handshake = connection.handshake
     headers = Headers.from_raw(handshake.headers)
@@ -170,8 +181,9 @@ async def _admit(
         await deny(connection, REFUSED_STATUS, "origin not allowed")
         _refused(endpoint, trace, "origin")
         return None
-    if not policy.guards:
-        return {}
+    authenticator = policy.authenticator
+    if not policy.guards and authenticator is None:
+        return {}, None
     view = HandshakeView(
         handshake.path,
         MappingProxyType(dict(path_params)),
@@ -180,6 +192,26 @@ async def _admit(
         handshake.client,
         handshake.subprotocols,
     )
+    principal: Principal | None = None
+    if authenticator is not None and authenticator.first_message is None:
+        try:
+            token = authenticator.token(view)
+            if token is None:
+                raise InvalidToken("no credentials")
+            principal = await verified(authenticator, token, endpoint.registry.clock)
+        except Reject as refusal:
+            log_refusal(endpoint.qualname, refusal.status, refusal.reason)
+            await deny(connection, refusal.status, refusal.reason)
+            _refused(endpoint, trace, _AUTH_REASONS.get(refusal.status, "error"))
+            return None
+        except Exception:
+            logger.warning(
+                "%s: authenticator %r raised; refusing the handshake", endpoint.qualname, authenticator, exc_info=True
+            )
+            await deny(connection, REFUSED_STATUS, "")
+            _refused(endpoint, trace, "error")
+            return None
+        view = dataclasses.replace(view, principal=principal)
     state: dict[str, Any] = {}
     for guard in policy.guards:
         try:
@@ -200,7 +232,11 @@ async def _admit(
             return None
         if isinstance(result, Mapping):
             state.update(result)
-    return state
+    return state, principal
+
+
+_AUTH_REASONS: dict[int, Reason] = {400: "unauthenticated", 401: "unauthenticated", 403: "forbidden"}
+"""The reason a refusal by the authenticator is counted under, by its status (any other: ``error``)."""
 
 
 async def deny(connection: Connection, status: int, reason: str) -> None:

@@ -15,6 +15,7 @@ handler stuck on a client that stopped reading cannot hold the server.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 import time
@@ -24,16 +25,18 @@ from typing import Any, Protocol
 
 import anyio
 
+from ..clock import Clock
+from ..mapping.auth import Principal
 from ..mapping.limits import LIMIT_RULES
 from ..mapping.policy import Policy
 from ..session.figures import Figures
-from ..session.session import Registry, WebSocketSession
+from ..session.session import Registry, WebSocketSession, credentials_of, messenger_of
 from ..session.supervision import log_limit
 from ..session.tracing import SessionTrace, Tracer
 from ..session.wire import activity, begin_close, closed_by, finish_close, resend_close_frame, task_getter
 from ..tasks import asyncio_task_getter, spawn_system_task
 from .controller import LazyController
-from .outcomes import DRAINED
+from .outcomes import DRAINED, EXPIRED, NO_TOKEN
 from .timekeeper import Timekeeper
 
 __all__ = ["CLOSE_GRACE", "Dispatching", "Live", "Served", "Supervisor"]
@@ -73,6 +76,15 @@ class Live(Registry, Protocol):
     @property
     def figures(self) -> Figures | None:
         """The application's figures while its metrics are on, else ``None``."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The wall clock credentials expire by."""
+        ...
+
+    def _signed_in(self, supervisor: Supervisor, identity: str) -> None:
+        """The session speaks for ``identity``: find it by it (``sessions_of``)."""
         ...
 
 
@@ -135,6 +147,7 @@ class Supervisor:
         "session",
         "trace",
         "shortest_limit",
+        "identity",
         "_scope",
         "_cutting",
         "_helpers",
@@ -151,6 +164,11 @@ class Supervisor:
         """The session's traces (its handshake span first), or ``None`` when nothing is traced."""
         self.shortest_limit = endpoint.policy.limits.shortest_time_limit
         """The shortest time limit of the session, in seconds (``inf`` without one): the timekeeper's pace."""
+        authenticator = endpoint.policy.authenticator
+        if authenticator is not None and authenticator.first_message is not None:
+            self.shortest_limit = min(self.shortest_limit, authenticator.first_message)
+        self.identity: str | None = None
+        """The identity the session speaks for, once signed in."""
         self._scope: anyio.CancelScope | asyncio.Task[Any] | None = None  # what _cut cancels
         self._cutting = False
         self._helpers: set[anyio.CancelScope | asyncio.Task[None]] | None = None
@@ -267,11 +285,49 @@ class Supervisor:
         if self.trace is not None:
             self.trace.accepted()
 
+    def signed_in(self, principal: Principal) -> None:
+        """The session speaks for ``principal`` (from the handshake, its first message or a refresh): find it by
+        its identity, and have the timekeeper watch its expiry."""
+        if self.identity is None:
+            self.identity = principal.identity
+            self.endpoint.registry._signed_in(self, principal.identity)
+        if principal.expires_at is None:
+            return
+        remaining = principal.expires_at - self.endpoint.registry.clock.time()
+        self.shortest_limit = min(self.shortest_limit, max(1.0, remaining))
+        session = self.session
+        if session is not None and session.accepted:
+            timekeeper = self.endpoint.registry.timekeeper
+            timekeeper.watch(self)
+            timekeeper.poke()
+
+    async def _warn(self, principal: Principal) -> None:
+        """Tell the session its token expires soon: an ``auth.expiring`` push, and the controller's ``on_expiring``."""
+        session = self.session
+        if session is None or session.closed or principal.expires_at is None:
+            return
+        if messenger_of(session) is not None:
+            left = max(0.0, principal.expires_at - self.endpoint.registry.clock.time())
+            await session.emit("auth.expiring", {"expires_at": principal.expires_at, "seconds": round(left, 3)})
+        hook = getattr(self.endpoint.resolver.instance, "on_expiring", None)
+        if hook is not None:
+            result = hook(session)
+            if inspect.isawaitable(result):
+                await result
+
     def limit_hit(self, code: int, reason: str, limit: str) -> None:
         """Log that ``limit`` closes the session, and start closing it in a helper (the caller cannot wait)."""
         log_limit(self.endpoint.qualname, code, reason, limit)
         if self.session is not None:
             closed_by(self.session, limit)
+        self._closing = True
+        self.spawn(self.close, code, reason)
+
+    def end(self, code: int, reason: str, cause: str) -> None:
+        """Start closing an open session in a helper, for ``cause`` (``revoked``), unless it is closing already."""
+        if self._closing or self.session is None or self.session.closed:
+            return
+        closed_by(self.session, cause)
         self._closing = True
         self.spawn(self.close, code, reason)
 
@@ -366,4 +422,27 @@ class Supervisor:
                 self.limit_hit(_STALLED, text, "send_timeout")
                 return None
             wake = min(wake, due)
-        return wake
+        credentials = credentials_of(session)
+        if credentials is None:
+            return wake
+        principal = credentials.principal
+        if principal is None:  # the first message is to bring the token
+            deadline = credentials.authenticator.first_message or 0.0
+            due = seen.last_in + deadline
+            if now >= due:
+                self.limit_hit(NO_TOKEN, f"no token within {deadline:g} s", "auth")
+                return None
+            return min(wake, due)
+        expires = principal.expires_at
+        if expires is None:
+            return wake
+        clock_now = credentials.clock.time()
+        if clock_now >= expires:
+            self.limit_hit(EXPIRED, "token expired", "auth")
+            return None
+        notice = credentials.notice_at
+        if not credentials.warned and notice is not None and clock_now >= notice:
+            credentials.warned = True
+            self.spawn(self._warn, principal)
+        target = expires if credentials.warned or notice is None else notice
+        return min(wake, now + (target - clock_now))

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar, cast, overload
 
+from .auth import Authenticator
 from .limits import Limits
 from .messages import Codec, Envelope, MessageOptions
 from .policy import Policy
@@ -60,6 +61,7 @@ def websocket_mapping(
     guards: Iterable[Any] | None = None,
     allowed_origins: Iterable[str] | None = None,
     limits: Limits | None = None,
+    authenticator: Authenticator | None = None,
     codec: Codec | None = None,
     envelope: Envelope | None = None,
     concurrency: int | None = None,
@@ -72,6 +74,7 @@ def websocket_mapping(
     guards: Iterable[Any] | None = None,
     allowed_origins: Iterable[str] | None = None,
     limits: Limits | None = None,
+    authenticator: Authenticator | None = None,
     codec: Codec | None = None,
     envelope: Envelope | None = None,
     concurrency: int | None = None,
@@ -90,12 +93,13 @@ def websocket_mapping(
     or called (``@websocket_mapping("/chat")``). ``guards`` run before
     accept, and ``allowed_origins`` lists the browser origins allowed besides
     the server's own (see :mod:`pyfly_ws.mapping.guards`); ``limits`` refine
-    the controller's and application's (see :class:`~pyfly_ws.Limits`).
+    the controller's and application's (see :class:`~pyfly_ws.Limits`), and
+    ``authenticator`` replaces theirs (see :mod:`pyfly_ws.auth`).
     """
     if callable(path):
         return websocket_mapping("")(path)
     route = _check_path(path, "websocket_mapping")
-    policy = Policy.of(guards, allowed_origins, limits)
+    policy = Policy.of(guards, allowed_origins, limits, authenticator)
     mapping: dict[str, Any] = {"path": route} if policy == Policy() else {"path": route, "policy": policy}
     given: dict[str, Any] = {
         name: value

@@ -13,11 +13,14 @@ import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..datastructures import Headers, QueryParams
 from ..exceptions import WebSocketError
+
+if TYPE_CHECKING:
+    from .principal import Principal
 
 __all__ = ["Guard", "HandshakeView", "Reject", "origin_allowed", "origin_refusal"]
 
@@ -52,6 +55,8 @@ class HandshakeView:
     """The peer's address."""
     subprotocols: tuple[str, ...]
     """The subprotocols the client offered."""
+    principal: Principal | None = None
+    """Who the endpoint's authenticator says the client is (``None`` without an authenticator)."""
     cookies: Mapping[str, str] = field(init=False)
     """Cookies from the ``Cookie`` headers (an unparsable header counts as none)."""
 

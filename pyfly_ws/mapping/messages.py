@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ..close_codes import CloseCode
+from .principal import Principal
 
 __all__ = [
     "ERROR_CODES",
@@ -118,7 +119,8 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
     ),
     "unknown_type": ("no handler for the message type", True),
     "invalid_payload": ("the data failed validation; `errors` lists each field's location, message and kind", True),
-    "forbidden": ("a message guard refused the message", False),
+    "forbidden": ("a message guard refused the message, or a refresh named another identity", False),
+    "unauthorized": ("an `auth.refresh` carried a missing, bad or expired token", False),
     "internal_error": ("the handler raised; details are logged, never sent", False),
 }
 """The error codes the dispatcher sends: ``code -> (meaning, whether it counts as a protocol error)``.
@@ -126,8 +128,8 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
 A handler or guard adds its own with :class:`~pyfly_ws.MessageError`.
 """
 
-RESERVED_TYPES = frozenset({"reply", "error"})
-"""Message types the wire format itself uses: no ``@message_mapping`` may take them."""
+RESERVED_TYPES = frozenset({"reply", "error", "auth", "auth.refresh"})
+"""Message types the wire format itself uses (answers, and signing in): no ``@message_mapping`` may take them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,13 @@ class MessageOptions:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
-def message_mapping(type: str, *, guards: Iterable[MessageGuard] | None = None) -> Callable[[F], F]:
+Requirement = Callable[[Principal], bool] | str | Iterable[str]
+"""What ``@message_mapping(requires=...)`` takes: a predicate over the principal, or the scopes it must have."""
+
+
+def message_mapping(
+    type: str, *, guards: Iterable[MessageGuard] | None = None, requires: Requirement | None = None
+) -> Callable[[F], F]:
     """Handle the messages of ``type`` with this method of a message-level controller.
 
     The method (sync or async) takes, in any order, a parameter annotated
@@ -166,6 +174,10 @@ def message_mapping(type: str, *, guards: Iterable[MessageGuard] | None = None) 
     msgspec Struct, a plain type, or ``None``) validates the envelope's ``data``.
     Its return value is the reply to a message that carries an ``id``.
     ``guards`` run after validation with the session and the message.
+    ``requires`` (a predicate over the session's :class:`~pyfly_ws.Principal`,
+    or the scopes it must have, ``requires={"chat:write"}``) refuses the
+    message with ``forbidden`` unless the session is signed in and meets it;
+    it runs before the guards, and the session stays open.
     """
     if not isinstance(type, str) or not type:
         raise TypeError(f"@message_mapping takes a non-empty message type string, got {type!r}")
@@ -175,6 +187,8 @@ def message_mapping(type: str, *, guards: Iterable[MessageGuard] | None = None) 
     for guard in guard_list:
         if not callable(guard):
             raise TypeError(f"a message guard must be callable, got {guard!r}")
+    if requires is not None:
+        guard_list = (_requirement(requires), *guard_list)
 
     def decorate(func: F) -> F:
         target: Any = getattr(func, "__func__", func)
@@ -184,3 +198,26 @@ def message_mapping(type: str, *, guards: Iterable[MessageGuard] | None = None) 
         return func
 
     return decorate
+
+
+def _requirement(requires: Requirement) -> MessageGuard:
+    """A message guard that passes a session whose principal meets ``requires``."""
+    if callable(requires):
+        test = requires
+        name = getattr(requires, "__qualname__", None) or repr(requires)
+    else:
+        needed = frozenset([requires] if isinstance(requires, str) else requires)
+        if not needed or not all(isinstance(scope, str) and scope for scope in needed):
+            raise TypeError(f"requires is a predicate over the principal, or scope strings; got {requires!r}")
+
+        def test(principal: Principal) -> bool:
+            return needed <= principal.scopes
+
+        name = " ".join(sorted(needed))
+
+    def required(session: Any, message: Any) -> bool:
+        principal = session.principal
+        return principal is not None and bool(test(principal))
+
+    required.__qualname__ = f"requires({name})"
+    return required

@@ -22,7 +22,8 @@ import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ..exceptions import MessageError, SessionClosedError, WebSocketDisconnect
+from ..exceptions import MessageError, SessionClosedError, WebSocketDisconnect, WebSocketStateError
+from ..mapping.guards import Reject
 from ..mapping.messages import (
     PROTOCOL_ERRORS_CLOSE,
     RESERVED_TYPES,
@@ -34,7 +35,7 @@ from ..mapping.messages import (
 )
 from ..session.counted import traffic_of
 from ..session.figures import UNKNOWN_TYPE, Traffic
-from ..session.session import WebSocketSession, attach_messenger, trace_of
+from ..session.session import WebSocketSession, attach_messenger, credentials_of, sign_in, trace_of
 from ..session.tracing import MessageTrace, SessionTrace
 from .encoding import to_data
 from .frames import Frames, check_message_type
@@ -182,6 +183,10 @@ class Conversation:
         async with anyio.create_task_group() as group:
             self.group, self.open = group, True
             try:
+                credentials = credentials_of(session)
+                if credentials is not None and credentials.pending:
+                    await session.accept()  # a first-message token: signed in before on_connect
+                    await self._sign_in()
                 hook = self.bound.on_connect
                 if hook is not None:
                     result = hook(session)
@@ -231,6 +236,42 @@ class Conversation:
                 self._start_reader()  # a handler runs next: the reply must not wait for it
             await handle(doc)
         await self._work_then_end()
+
+    async def _sign_in(self) -> None:
+        """Read the ``auth`` message that must come first, and sign in with its token (or close with 1008)."""
+        session = self.session
+        frame = await session.receive()
+        try:
+            doc = self.decode(frame)
+        except CodecError:
+            doc = None
+        token = None
+        mid = None
+        if doc.__class__ is dict and doc.get(self._type) == "auth":
+            data = doc.get(self._data)
+            token = data.get("token") if data.__class__ is dict else None
+            mid = doc.get(self._id)
+        principal = await sign_in(session, token if token.__class__ is str else None)
+        if mid.__class__ is str or mid.__class__ is int:
+            await self._send(self.frames.reply(mid, _signed(principal)))
+
+    async def _refresh(self, mid: MessageId | None, doc: dict[str, Any]) -> None:
+        """Answer an ``auth.refresh`` message: a fresh token for the same identity, verified like the first."""
+        data = doc.get(self._data)
+        token = data.get("token") if data.__class__ is dict else None
+        try:
+            principal = await self.session.refresh(token)  # type: ignore[arg-type]  # checked by refresh
+        except WebSocketStateError:
+            await self._protocol_error(mid, "unknown_type", "this endpoint signs no one in: nothing to refresh")
+            return
+        except Reject as refusal:
+            self.errors = 0
+            code = "unauthorized" if refusal.status == 401 else "forbidden"
+            await self._send_error(mid, code, refusal.reason or "refused")
+            return
+        self.errors = 0
+        if mid is not None:
+            await self._send(self.frames.reply(mid, _signed(principal)))
 
     def _start_reader(self) -> None:
         if self.inbox is not None or not self.open or self.group is None:
@@ -346,6 +387,9 @@ class Conversation:
         return True
 
     async def _unmapped(self, kind: str, mid: MessageId | None, doc: dict[str, Any]) -> None:
+        if kind == "auth.refresh":
+            await self._refresh(mid, doc)
+            return
         if kind in RESERVED_TYPES:
             if not self._answer(doc):
                 logger.debug("%s: ignored a %s to no pending server request (id %r)", self.bound.name, kind, mid)
@@ -440,6 +484,11 @@ class Conversation:
         if not self.receiving:
             self._start_reader()  # the loop is inside a handler (or this is on_connect): read the reply beside it
         return await ask(self.pending, rid, self.send, self.frames.request(type, rid, to_data(data)), timeout, type)
+
+
+def _signed(principal: Any) -> dict[str, Any]:
+    """The data of the reply to a sign-in or a refresh."""
+    return {"identity": principal.identity, "expires_at": principal.expires_at}
 
 
 class CountedConversation(Conversation):

@@ -36,7 +36,7 @@ __all__ = [
 
 Outcome = Literal["accepted", "refused"]
 """How a handshake ended."""
-Reason = Literal["", "origin", "guard", "drain", "not_found", "limit", "error"]
+Reason = Literal["", "origin", "unauthenticated", "forbidden", "guard", "drain", "not_found", "limit", "error"]
 """Why a handshake was refused (``""`` for an accepted one)."""
 Initiator = Literal["client", "server", "limit", "drain"]
 """Who closed a session: the peer, the application, one of its limits, or a drain."""

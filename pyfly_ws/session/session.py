@@ -11,17 +11,20 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Literal, Protocol, cast
 
-from ..close_codes import CloseCode, check_reason
+from ..close_codes import CloseCode, check_reason, trim_reason
 from ..datastructures import Headers, QueryParams
 from ..exceptions import InvalidPayloadError, WebSocketDisconnect, WebSocketStateError
+from ..mapping.auth import InvalidToken, Principal
+from ..mapping.guards import Reject
 from ..mapping.limits import DEFAULT_LIMITS, Limits, session_start
 from ..tasks import asyncio_task_getter
 from .connection import Connection, RawHeaders
+from .credentials import Credentials, verified
 from .messaging import DEFAULT_REQUEST_TIMEOUT, Messenger
 from .outbox import Outbox
-from .supervision import Supervision
+from .supervision import Supervision, log_refusal
 from .tracing import SessionTrace
-from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Wire, direct_types, learn_direct_events
+from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Wire, closed_by, direct_types, learn_direct_events
 
 __all__ = [
     "JSONMode",
@@ -29,8 +32,11 @@ __all__ = [
     "Serving",
     "SessionState",
     "WebSocketSession",
+    "attach_credentials",
     "attach_messenger",
+    "credentials_of",
     "messenger_of",
+    "sign_in",
     "trace_of",
 ]
 
@@ -70,6 +76,10 @@ class Registry(Protocol):
         """The open sessions (of one endpoint path, or of all)."""
         ...
 
+    def sessions_of(self, identity: str) -> list[WebSocketSession]:
+        """The open sessions that speak for ``identity``."""
+        ...
+
     async def drain(
         self,
         timeout: float | None = None,  # noqa: ASYNC109
@@ -102,7 +112,16 @@ class WebSocketSession(Wire):
     """
 
     # _messenger is set only for sessions of a message-level endpoint (attach_messenger): never in __init__.
-    __slots__ = ("_handshake", "_path_params", "_headers", "_query", "_user_state", "_messenger", "__weakref__")
+    __slots__ = (
+        "_handshake",
+        "_path_params",
+        "_headers",
+        "_query",
+        "_user_state",
+        "_credentials",
+        "_messenger",
+        "__weakref__",
+    )
     _messenger: Messenger
 
     def __init__(
@@ -141,6 +160,7 @@ class WebSocketSession(Wire):
         self._headers: Headers | None = None
         self._query: QueryParams | None = None
         self._user_state: dict[str, Any] | None = None  # made when first asked for
+        self._credentials: Credentials | None = None  # set by the lifecycle for an endpoint with an authenticator
 
     def __repr__(self) -> str:
         return f"<WebSocketSession {self.path} {self._state.value}>"
@@ -184,6 +204,28 @@ class WebSocketSession(Wire):
         if self._user_state is None:
             self._user_state = {}
         return self._user_state
+
+    @property
+    def principal(self) -> Principal | None:
+        """Who the client is, as the endpoint's authenticator verified (``None``: no authenticator, or not yet)."""
+        credentials = self._credentials
+        return None if credentials is None else credentials.principal
+
+    async def refresh(self, token: str) -> Principal:
+        """Verify a fresh ``token`` with the endpoint's authenticator and make its principal the session's.
+
+        The identity may not change (HTTP-style 403 :class:`~pyfly_ws.Reject`);
+        a bad or expired token raises :class:`~pyfly_ws.InvalidToken`. Either
+        way the session keeps its principal, and closes when that one expires.
+        A message-level endpoint does this itself for an ``auth.refresh`` message.
+        """
+        credentials = self._credentials
+        if credentials is None or credentials.pending:
+            raise WebSocketStateError("refresh() needs a session signed in by an endpoint's authenticator")
+        principal = await credentials.refresh(token)
+        if self._supervisor is not None:
+            self._supervisor.signed_in(principal)
+        return principal
 
     @property
     def session_state(self) -> SessionState:
@@ -238,9 +280,22 @@ class WebSocketSession(Wire):
         subprotocol: str | None = None,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ) -> None:
-        """Accept the handshake, optionally choosing one of the requested subprotocols."""
+        """Accept the handshake, optionally choosing one of the requested subprotocols.
+
+        Behind a :class:`~pyfly_ws.auth.SubprotocolToken`, ``subprotocol``
+        defaults to the application's, and the one carrying the token is
+        refused; behind a :class:`~pyfly_ws.auth.MessageToken` this returns once
+        the first message's token is verified (else the session closes with 1008
+        and this raises :class:`~pyfly_ws.WebSocketDisconnect`).
+        """
         if self._state is not _CONNECTING:
             raise WebSocketStateError(f"accept() needs a connecting session, this one is {self._state.value}")
+        credentials = self._credentials
+        if credentials is not None:
+            if subprotocol is None:
+                subprotocol = credentials.authenticator.subprotocol(self._handshake.subprotocols)
+            elif credentials.authenticator.hides(subprotocol):
+                raise ValueError("that subprotocol carries the client's token: accept with the application's own")
         if subprotocol is not None and subprotocol not in self._handshake.subprotocols:
             offered = ", ".join(self._handshake.subprotocols) or "none"
             raise ValueError(f"subprotocol {subprotocol!r} was not requested by the client (requested: {offered})")
@@ -255,6 +310,9 @@ class WebSocketSession(Wire):
         self._last_in = time.monotonic()
         if self._supervisor is not None:
             self._supervisor.accepted()
+        if credentials is not None and credentials.pending and messenger_of(self) is None:
+            frame = await self.receive()
+            await sign_in(self, frame if isinstance(frame, str) else None)
 
     # -- sending ---------------------------------------------------------
 
@@ -366,6 +424,38 @@ class WebSocketSession(Wire):
 def attach_messenger(session: WebSocketSession, messenger: Messenger) -> None:
     """Give ``session`` the messenger of its message-level endpoint (the dispatcher does, once per session)."""
     session._messenger = messenger
+
+
+async def sign_in(session: WebSocketSession, token: str | None) -> Principal:
+    """Verify the token of a session's first message; on failure close with 1008 and raise ``WebSocketDisconnect``."""
+    credentials = session._credentials
+    if credentials is None:
+        raise WebSocketStateError("sign_in() needs a session of an endpoint with an authenticator")
+    try:
+        if not token:
+            raise InvalidToken("the first message carries no token")
+        principal = await verified(credentials.authenticator, token, credentials.clock)
+    except Reject as refusal:
+        reason = trim_reason(refusal.reason or "authentication failed")
+        supervisor = session._supervisor
+        log_refusal(supervisor.name if supervisor is not None else session.path, refusal.status, reason)
+        closed_by(session, "auth")
+        await session.close(CloseCode.POLICY_VIOLATION, reason)
+        raise WebSocketDisconnect(CloseCode.POLICY_VIOLATION, reason) from None
+    credentials.signed_in(principal)
+    if session._supervisor is not None:
+        session._supervisor.signed_in(principal)
+    return principal
+
+
+def attach_credentials(session: WebSocketSession, credentials: Credentials) -> None:
+    """Give ``session`` the credentials of its endpoint's authenticator (the lifecycle does, before the handler)."""
+    session._credentials = credentials
+
+
+def credentials_of(session: WebSocketSession) -> Credentials | None:
+    """The credentials of ``session``, or ``None`` for a session of an endpoint without an authenticator."""
+    return session._credentials
 
 
 def messenger_of(session: WebSocketSession) -> Messenger | None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .tracing import SessionTrace
 
-__all__ = ["Supervision", "log_limit", "serving"]
+if TYPE_CHECKING:
+    from ..mapping.auth import Principal
+
+__all__ = ["Supervision", "log_limit", "log_refusal", "serving"]
 
 logger = logging.getLogger("pyfly_ws")
 
@@ -20,6 +23,11 @@ logger = logging.getLogger("pyfly_ws")
 def log_limit(name: str, code: int, reason: str, limit: str) -> None:
     """The one INFO line a session closed by a limit leaves: who, the close code, why, and which limit."""
     logger.info("%s: closing with %s: %s (limit %s)", name, code, reason, limit)
+
+
+def log_refusal(name: str, status: int, reason: str) -> None:
+    """The one INFO line refused credentials leave: who, the status, why (never the token)."""
+    logger.info("%s: refused the credentials (%d): %s", name, status, reason)
 
 
 class Supervision(Protocol):
@@ -37,6 +45,10 @@ class Supervision(Protocol):
 
     def accepted(self) -> None:
         """The handshake was accepted: the session's time limits start."""
+        ...
+
+    def signed_in(self, principal: Principal) -> None:
+        """The session has a new principal (a first-message sign-in, a refresh): index it, watch its expiry."""
         ...
 
     def limit_hit(self, code: int, reason: str, limit: str) -> None:

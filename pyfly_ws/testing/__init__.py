@@ -14,8 +14,9 @@ Both open the same :class:`TestSession`::
 from __future__ import annotations
 
 from .asgi_client import ASGIClient
+from .clock import FakeClock
 from .errors import HandshakeRefused
 from .session import TestSession
 from .url_client import URLClient
 
-__all__ = ["ASGIClient", "HandshakeRefused", "TestSession", "URLClient"]
+__all__ = ["ASGIClient", "FakeClock", "HandshakeRefused", "TestSession", "URLClient"]

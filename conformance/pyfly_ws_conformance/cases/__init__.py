@@ -1,6 +1,7 @@
 """The conformance cases, one module per area; importing this package registers them all."""
 
 from . import (  # noqa: F401
+    auth,
     broadcast,
     closing,
     concurrency,
