@@ -21,7 +21,15 @@ from anyio.abc import TaskGroup
 
 from .history import HistoryPolicy, Position, Stored
 
-__all__ = ["Backend", "HubUnavailableError", "Receiver"]
+__all__ = ["OWN", "Backend", "HubUnavailableError", "Receiver", "members_rooms"]
+
+OWN = "\x00"
+"""What the names of the hub's own rooms start with (its control room, with no members): no application room does."""
+
+
+def members_rooms(rooms: set[str]) -> int:
+    """How many of ``rooms`` are rooms of members, not the hub's own."""
+    return sum(1 for room in rooms if not room.startswith(OWN))
 
 
 class HubUnavailableError(RuntimeError):

@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 import anyio
 
-from .backend import HubUnavailableError, Receiver
+from .backend import HubUnavailableError, Receiver, members_rooms
 from .redis import RedisBackend, redacted
 
 __all__ = ["RedisClusterBackend"]
@@ -112,7 +112,7 @@ class RedisClusterBackend(RedisBackend):
     @property
     def unheard_rooms(self) -> int:
         """Rooms to receive whose subscription their node has not confirmed on its current link."""
-        return len(self._rooms - self._heard)
+        return members_rooms(self._rooms - self._heard)
 
     async def publish(self, room: str, envelope: bytes) -> None:
         """``SPUBLISH`` to the room's channel, retrying with backoff for ``retry_for`` seconds."""

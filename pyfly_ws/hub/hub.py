@@ -37,7 +37,7 @@ from ..session.session import messenger_of
 from ..session.tracing import Tracer
 from ..session.wire import at_finish, deliver
 from ..tasks import spawn_system_task
-from .backend import Backend, HubUnavailableError
+from .backend import OWN, Backend, HubUnavailableError
 from .history import POSITION_MARK, History, HistoryPolicy, Joined, Missed, Position, check_history, policy_for
 from .memory import MemoryBackend
 from .users import Signing, check_close
@@ -50,7 +50,7 @@ __all__ = ["Hub", "HubUnavailableError"]
 logger = logging.getLogger("pyfly_ws.hub")
 
 _TEXT, _BINARY, _COMMAND = b"t", b"b", b"c"
-_CONTROL = "\x00pyfly_ws:control"
+_CONTROL = OWN + "pyfly_ws:control"
 """The room every started hub listens on for commands to all processes (``disconnect_user``)."""
 _NOBODY = bytes(8)
 """The exclusion token of a publication that leaves nobody out."""
@@ -760,5 +760,5 @@ def _frames_of(session: WebSocketSession) -> Frames | None:
 
 
 def _check_room(room: object) -> None:
-    if not isinstance(room, str) or not room or room.startswith("\x00"):
+    if not isinstance(room, str) or not room or room.startswith(OWN):
         raise ValueError(f"a room is a non-empty string not starting with NUL, got {room!r:.80}")

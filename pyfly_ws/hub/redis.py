@@ -35,7 +35,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..exceptions import MissingDependencyError
-from .backend import HubUnavailableError, Receiver
+from .backend import HubUnavailableError, Receiver, members_rooms
 from .history import POSITION_MARK, HistoryPolicy, Position, Stored, check_entries, new_epoch
 
 __all__ = ["RedisBackend"]
@@ -171,8 +171,8 @@ class RedisBackend:
     def unheard_rooms(self) -> int:
         """Rooms to receive whose subscription Redis has not confirmed on the current link (all, while it is down)."""
         if self._pubsub is None:
-            return len(self._rooms)
-        return len(self._rooms - self._heard)
+            return members_rooms(self._rooms)
+        return members_rooms(self._rooms - self._heard)
 
     # -- the contract ------------------------------------------------------------
 
