@@ -74,7 +74,7 @@ def test_missing_capabilities_skip_naming_adapter_and_flag(kit: pytest.Pytester)
     result = run(kit, "--pyfly-ws-adapter=my_adapters:plain")
     result.stdout.fnmatch_lines(["SKIPPED*adapter 'asgi' does not declare capability subprotocols*"])
     outcomes = result.parseoutcomes()
-    assert outcomes["skipped"] == sum(bool(case.requires) for case in CASES.values()) == 13
+    assert outcomes["skipped"] == sum(bool(case.requires) for case in CASES.values()) == 15
     assert "failed" not in outcomes
 
 
