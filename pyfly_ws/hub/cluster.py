@@ -152,6 +152,9 @@ class RedisClusterBackend(RedisBackend):
         await client.nodes_manager.aclose()
         await client.nodes_manager.aclose("startup_nodes")
 
+    async def _drop_idle(self, client: Any) -> None:
+        """Nothing to drop: after a failed command the cluster client maps the nodes again by itself."""
+
     async def _subscribe_channel(self, room: str) -> None:
         link = self._link_of(room)
         if link is not None:

@@ -697,15 +697,19 @@ class Hub:
             await self._mark(room, gone, False)
         if self._tasks is None:
             return
+        if room in self._rooms:
+            await self.backend.add_members(room, -1)
+            return
+        # Let go of an empty room before writing its count: a slow write during an outage never keeps
+        # a room nobody here is in subscribed (nor counted as unheard).
+        self._tops.pop(room, None)
+        await self.backend.unsubscribe(room)
         await self.backend.add_members(room, -1)
-        if room not in self._rooms:
-            self._tops.pop(room, None)
-            await self.backend.unsubscribe(room)
-            if room in self._rooms:  # someone joined while the backend let go: receive the room again
-                if self.history(room) is not None:
-                    await self._follow(room)
-                else:
-                    await self.backend.subscribe(room)
+        if room in self._rooms:  # someone joined while the backend let go: receive the room again
+            if self.history(room) is not None:
+                await self._follow(room)
+            else:
+                await self.backend.subscribe(room)
 
     def _session_ended(self, session: WebSocketSession) -> None:
         """Leave every room now; the backend learns it in the background."""

@@ -314,11 +314,14 @@ class RedisBackend:
             self._counted[room] = count
         else:
             self._counted.pop(room, None)
-        try:
+
+        async def write() -> Any:
             if count > 0:
-                await self._client.hset(self._members_key(room), self._node, count)
-            else:
-                await self._client.hdel(self._members_key(room), self._node)
+                return await self._client.hset(self._members_key(room), self._node, count)
+            return await self._client.hdel(self._members_key(room), self._node)
+
+        try:
+            await self._again_once(write)
         except self._errors as exc:
             self._went_down(exc)  # the heartbeat writes the counts again once Redis is back
 
@@ -620,6 +623,11 @@ class RedisBackend:
     async def _close(self, client: Any) -> None:
         await client.aclose()
 
+    async def _drop_idle(self, client: Any) -> None:
+        """After a failed call: the pool's idle connections are as stale as the one that failed, so drop
+        them, and the second try connects afresh."""
+        await client.connection_pool.disconnect(inuse_connections=False)
+
     async def _subscribe_channel(self, room: str) -> None:
         """Subscribe the reader's link to ``room`` now if it is up (it subscribes by itself once it is)."""
         pubsub = self._pubsub
@@ -664,8 +672,10 @@ class RedisBackend:
         try:
             return await call()
         except self._errors:
-            if self._client is None:
+            client = self._client
+            if client is None:
                 raise
+            await self._drop_idle(client)
             return await call()
 
     def _went_down(self, exc: BaseException) -> None:
