@@ -679,6 +679,8 @@ class RedisBackend:
             return await call()
 
     def _went_down(self, exc: BaseException) -> None:
+        if self._client is None:
+            return  # stopping: a call still in flight failed because the client closed under it, no outage
         if self._down_since is None:
             self._down_since = time.monotonic()
             self._outage_began()

@@ -223,9 +223,16 @@ async def test_a_cookie_needs_an_origin_allowlist() -> None:
         create_app(Raw, allowed_origins=["*"])
 
 
-async def test_a_query_token_is_blanked_out_of_log_lines(caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_query_token_is_blanked_out_of_log_lines(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app, _ = app_with(Raw)
     caplog.set_level(logging.DEBUG)
+    # A server that ran in this process before may have set logging up its own way (its loggers disabled, or
+    # stopping at "uvicorn"): let uvicorn's lines reach the capture, as where no server ran before.
+    for name in ("uvicorn", "uvicorn.error"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
     async with ASGIClient(app) as client:
         async with client.connect("/a/query", query="token=alice-token&x=1") as ws:
             assert await ws.receive_text() == "alice"
