@@ -4,13 +4,16 @@
 
 Its AsyncAPI description is at http://127.0.0.1:8000/asyncapi (``.json`` and ``.yaml`` beside it).
 
-Several processes (any adapter, any server), all in the same rooms:
+Several processes (any adapter, any server), all in the same rooms, signing with one secret:
 
+    export PYFLY_WS_CHAT_SECRET=$(python -c "import secrets; print(secrets.token_urlsafe(32))")
     python -m examples.chat --redis redis://127.0.0.1:6379/0 --port 8001
     python -m examples.chat --redis redis://127.0.0.1:6379/0 --port 8002
 
-The page (``examples/chat.html``) connects to ``/ws/chat/{room}?name=NAME`` and speaks
-the message envelope (JSON text frames):
+The page (``examples/chat.html``) signs in first: ``POST /login`` with a name gives it a
+token (``examples/chat_signin.py``), which it offers as the subprotocol ``bearer.<token>``
+beside ``chat.v1`` when it connects to ``/ws/chat/{room}``. Then it speaks the message
+envelope (JSON text frames):
 
 ==========================  =================================================================
 the client sends            ``{"type": "chat.send", "id": "c1", "data": {"text": "hi"}}``
@@ -22,6 +25,9 @@ on connecting               ``chat.welcome`` ``{"name", "room", "members"}`` to 
                             ``room.joined`` ``{"name", "members"}`` to the others
 ``{"type": "chat.here"}``   the room gets ``room.here`` ``{"name"}`` (how a newcomer learns who is here)
 on leaving                  ``room.left`` ``{"name", "members"}``
+``auth.expiring``           the token expires soon (a minute ahead, or halfway for a shorter one): the
+                            page gets a fresh one from ``POST /token`` and sends ``auth.refresh``
+                            ``{"token"}``; the socket stays open. Unrefreshed, it closes with 3000.
 ==========================  =================================================================
 
 Rooms keep their last 500 publications for five minutes, so every push from the
@@ -64,6 +70,8 @@ from pyfly_ws import (
 from pyfly_ws.adapter import ASGIApp, Receive, Scope, Send
 from pyfly_ws.asyncapi import AsyncAPI
 from pyfly_ws.hub import HistoryPolicy, Hub, HubUnavailableError
+
+from .chat_signin import SignIn
 
 REDIS_ENV = "PYFLY_WS_CHAT_REDIS"
 """Set to a ``redis://`` URL to share the rooms with other processes (``--redis`` sets it)."""
@@ -125,8 +133,11 @@ class Presence:
 
 
 def member_name(session: WebSocketSession) -> str:
-    """The ``name`` query parameter, trimmed to 40 characters; ``anonymous`` when blank."""
-    return (session.query_params.get("name") or "").strip()[:40] or "anonymous"
+    """The name the member signed in with (its token's ``name`` claim)."""
+    principal = session.principal
+    if principal is None:
+        raise RuntimeError("the chat's endpoint needs its sign-in: build() declares its authenticator")
+    return str(principal.claims.get("name") or "anonymous")
 
 
 @rest_controller
@@ -134,7 +145,6 @@ def member_name(session: WebSocketSession) -> str:
 @websocket_mapping("/chat/{room}", limits=Limits(max_message_size=16 * 1024, send_queue=256, overflow="close"))
 @handshake_schema(
     query={
-        "name": "The member's name, cut to 40 characters; blank or left out: anonymous.",
         "since": "Reconnecting: the position of the last push received; what came after it is replayed first.",
     }
 )
@@ -197,14 +207,17 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def with_page(app: ASGIApp) -> ASGIApp:
-    """``app``, plus the chat page at ``/`` (every other request goes to ``app``)."""
+def with_page(app: ASGIApp, sign_in: SignIn | None = None) -> ASGIApp:
+    """``app``, plus the chat page at ``/`` and, with ``sign_in``, its ``/login`` and ``/token`` (every other
+    request goes to ``app``)."""
 
     async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] in ("/", "/index.html"):
             headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(PAGE)).encode())]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": PAGE})
+        elif sign_in is not None and scope["type"] == "http" and scope["path"] in ("/login", "/token"):
+            await sign_in(scope, receive, send)
         else:
             await app(scope, receive, send)
 
@@ -214,14 +227,17 @@ def with_page(app: ASGIApp) -> ASGIApp:
     return serve
 
 
-def build(adapter: str | None = None, redis_url: str | None = None) -> ASGIApp:
-    """The chat application on ``adapter``, with an in-memory hub, or one on Redis at ``redis_url``."""
+def build(adapter: str | None = None, redis_url: str | None = None, sign_in: SignIn | None = None) -> ASGIApp:
+    """The chat application on ``adapter``, with an in-memory hub, or one on Redis at ``redis_url``; its
+    members sign in with ``sign_in`` (by default, as ``PYFLY_WS_CHAT_SECRET`` and ``PYFLY_WS_CHAT_TOKEN_TTL`` say)."""
+    sign_in = sign_in or SignIn.from_env(shared=redis_url is not None)
     hub = Hub(redis_url, history=HISTORY) if redis_url else Hub(history=HISTORY)
     container = Container()
     container.register_instance(hub)
     container.register(ChatController)
     described = AsyncAPI(title="pyfly-ws chat", version="1.0.0", description="Chat rooms in the browser.")
-    return with_page(create_app(container, adapter, services=[hub], asyncapi=described))
+    served = create_app(container, adapter, services=[hub], asyncapi=described, authenticator=sign_in.authenticator)
+    return with_page(served, sign_in)
 
 
 app = build(redis_url=os.environ.get(REDIS_ENV) or None)

@@ -46,6 +46,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 20_000
+SECRET = "the browser tests' secret, 32 characters or more"
 
 
 def chromium() -> str:
@@ -67,6 +68,7 @@ def two_chats(redis: RedisServer) -> Iterator[tuple[str, str]]:
     env = {
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "PYFLY_WS_CHAT_REDIS": redis.url,
+        "PYFLY_WS_CHAT_SECRET": SECRET,  # one secret: a token from one process signs in on the other
     }
     with ExitStack() as stack:
         bases = [stack.enter_context(running("uvicorn-sansio", "examples.chat:app", env=env)) for _ in range(2)]
@@ -128,6 +130,45 @@ def test_a_message_typed_in_one_tab_appears_in_the_other(two_chats: tuple[str, s
             browser.close()
 
 
+def test_a_tab_signs_in_and_renews_its_token_without_reconnecting() -> None:
+    """Tokens live 4 s here: the page renews its token over the open socket, twice, and goes on talking."""
+    from playwright.sync_api import expect, sync_playwright
+
+    env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "PYFLY_WS_CHAT_TOKEN_TTL": "4",
+    }
+    with (
+        running("uvicorn-sansio", "examples.chat:app", env=env) as ws_base,
+        tempfile.TemporaryDirectory(prefix="pyfly-ws-chromium-") as profile,
+        sync_playwright() as playwright,
+    ):
+        base = ws_base.replace("ws://", "http://")
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=chromium(), headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            ann = browser.new_page()
+            offered: list[str] = []
+            ann.on("websocket", lambda ws: offered.append(ws.url))
+            ann.goto(f"{base}/?name=ann&room=lobby")
+            expect(ann.locator("#status")).to_have_text("in lobby as ann", timeout=TIMEOUT_MS)
+            expect(ann.locator("#token")).to_contain_text("token until", timeout=TIMEOUT_MS)
+            first = ann.evaluate("auth.expires_at")
+            assert offered == [f"{ws_base}/ws/chat/lobby"], offered  # no token, nor name, in the URL
+            # Warned halfway through each token, the page gets a fresh one from /token and sends auth.refresh.
+            expect(ann.locator("#token")).to_have_attribute("data-refreshes", "2", timeout=TIMEOUT_MS)
+            assert ann.evaluate("auth.expires_at") > first
+            time.sleep(max(0.0, first - time.time()) + 0.5)  # past the first token's expiry
+            assert ann.evaluate("generation") == 1, "the tab reconnected instead of renewing its token"
+            ann.locator("#text").fill("still signed in")
+            ann.locator("#text").press("Enter")
+            expect(ann.locator("#messages li.mine .receipt").last).to_have_text("sent", timeout=TIMEOUT_MS)
+            expect(ann.locator("#status")).to_have_text("in lobby as ann")
+        finally:
+            browser.close()
+
+
 class ChatProcess:
     """``python -m examples.chat`` on a fixed port, which the test can kill and start again there."""
 
@@ -137,6 +178,7 @@ class ChatProcess:
         self._env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            "PYFLY_WS_CHAT_SECRET": SECRET,
         }
         self._args = [sys.executable, "-m", "examples.chat", "--redis", redis.url, "--port", str(self.port)]
         self._process: subprocess.Popen[bytes] | None = None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from typing import Any
 from unittest.mock import ANY
 
 import anyio
@@ -11,10 +13,13 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from examples.chat import build as build_chat
+from examples.chat_signin import SignIn
 from examples.confirm import build as build_confirm
-from pyfly_ws import create_app
+from pyfly_ws import Capabilities, create_app
+from pyfly_ws.config import load_adapter
 from pyfly_ws.hub import Position
 from pyfly_ws_conformance.stalled import not_reading
 from tests.support.server import serve
@@ -87,10 +92,26 @@ async def test_rooms_are_separate_and_member_ids_are_ints(base: str) -> None:
     assert info.value.response.status_code == 403
 
 
+SIGN_IN_SECRET = "a secret of the tests, 32 characters or more"
+SIGN_IN = SignIn(SIGN_IN_SECRET)
+OTHER = SignIn("another secret, also 32 characters or more")
+EXPIRED = SignIn(SIGN_IN_SECRET, ttl=0.001)
+
+
 @pytest.fixture
 def chat(adapter_name: str) -> Iterator[str]:
-    with serve(build_chat(adapter_name)) as url:
+    with serve(build_chat(adapter_name, sign_in=SIGN_IN)) as url:
         yield url
+
+
+def offered(name: str, sign_in: SignIn = SIGN_IN) -> list[Subprotocol]:
+    """What the chat's page offers: its subprotocol, and a token for ``name`` from ``sign_in``."""
+    return [Subprotocol("chat.v1"), Subprotocol("bearer." + sign_in.issue(name)["token"])]
+
+
+def member(chat: str, room: str, name: str, max_size: int | None = 2**20) -> connect:
+    """A WebSocket to ``room`` of ``chat``, signed in as ``name``."""
+    return connect(f"{chat}/ws/chat/{room}", subprotocols=offered(name), max_size=max_size)
 
 
 def push(kind: str, **data: object) -> dict[str, object]:
@@ -111,11 +132,92 @@ async def test_chat_serves_its_page(chat: str) -> None:
     assert '"chat.send"' in page.text  # the page speaks the message envelope
 
 
+async def test_chat_signs_in_at_login_and_renews_at_token(chat: str) -> None:
+    async with httpx.AsyncClient(base_url=chat.replace("ws://", "http://")) as http:
+        signed = (await http.post("/login", json={"name": "  ann  "})).json()
+        assert signed["name"] == "ann" and signed["expires_at"] > time.time() + 800  # 15 minutes by default
+        principal = await SIGN_IN.verify(signed["token"])
+        assert principal.identity.startswith("m-") and principal.claims["name"] == "ann"
+        renewed = await http.post("/token", headers={"authorization": f"Bearer {signed['token']}"})
+        assert renewed.status_code == 200 and renewed.headers["cache-control"] == "no-store"
+        assert (await SIGN_IN.verify(renewed.json()["token"])).identity == principal.identity  # the same member
+        refused = [
+            (await http.post("/login", json={"name": " "}), 400),
+            (await http.post("/login", json={"name": 7}), 400),
+            (await http.post("/login", content=b"{not json"), 400),
+            (await http.post("/login", json={"name": "x" * 2000}), 413),
+            (await http.get("/login"), 405),
+            (await http.post("/token"), 401),
+            (await http.post("/token", headers={"authorization": "Bearer not.a.token"}), 401),
+            (await http.post("/token", headers={"authorization": "Bearer " + OTHER.issue("eve")["token"]}), 401),
+        ]
+    for answer, status in refused:
+        assert answer.status_code == status, answer.request
+        assert answer.json()["error"], answer.request
+
+
+async def test_chat_accepts_a_token_offered_as_a_subprotocol_and_refuses_any_other(
+    chat: str, adapter_name: str
+) -> None:
+    async with member(chat, "a", "ann") as ann:
+        assert ann.subprotocol == "chat.v1"  # never the token
+        assert await recv_json(ann) == push("chat.welcome", name="ann", room="a", members=1, position=ANY)
+    denied = getattr(load_adapter(adapter_name), "capabilities", Capabilities()).http_denial
+    for offer, status in [
+        (None, 400),  # no chat.v1
+        (["chat.v1"], 401),  # no token
+        (["chat.v1", "bearer.not-a-token"], 401),
+        (["chat.v1", "bearer." + OTHER.issue("eve")["token"]], 401),  # signed with another secret
+        (["chat.v1", "bearer." + EXPIRED.issue("old")["token"]], 401),
+    ]:
+        with pytest.raises(InvalidStatus) as info:
+            async with connect(
+                chat + "/ws/chat/a", subprotocols=None if offer is None else list(map(Subprotocol, offer))
+            ):
+                pass
+        assert info.value.response.status_code == (status if denied else 403), offer
+
+
+async def test_chat_a_member_renews_its_token_over_the_live_socket_or_is_closed_at_expiry(adapter_name: str) -> None:
+    quick = SignIn(SIGN_IN_SECRET, ttl=2)  # warned halfway, about a second in
+    with serve(build_chat(adapter_name, sign_in=quick)) as chat:
+        chat_v1, bearer = offered("ann", quick)
+        token = bearer.removeprefix("bearer.")
+        async with connect(chat + "/ws/chat/a", subprotocols=[chat_v1, bearer]) as ann:
+            assert (await recv_json(ann))["type"] == "chat.welcome"  # type: ignore[index]
+            expiring = await recv_json(ann, within=5)
+            assert isinstance(expiring, dict) and expiring["type"] == "auth.expiring"
+            fresh = await quick.renew(token)
+            await ann.send(json.dumps({"type": "auth.refresh", "id": "r1", "data": {"token": fresh["token"]}}))
+            reply = await recv_json(ann)
+            assert isinstance(reply, dict) and (reply["type"], reply["id"]) == ("reply", "r1")
+            assert reply["data"]["expires_at"] == fresh["expires_at"]
+            await anyio.sleep(max(0.0, expiring["data"]["expires_at"] - time.time()) + 0.3)  # past the first token
+            await ann.send(say("still here", "c1"))
+            frames = {frame["type"]: frame for frame in await until_closed(ann)}  # no second refresh
+            assert sorted(frames) == ["auth.expiring", "reply"]  # in either order: the warning can come first
+            assert frames["reply"]["id"] == "c1"
+            assert frames["auth.expiring"]["data"]["expires_at"] == fresh["expires_at"]
+            assert (ann.close_code, ann.close_reason) == (3000, "token expired")
+
+
+async def until_closed(ws: ClientConnection) -> list[dict[str, Any]]:
+    """Every frame ``ws`` gets until the server closes it (each within 5 s)."""
+    frames: list[dict[str, Any]] = []
+    try:
+        while True:
+            frame = await recv_json(ws, within=5)
+            assert isinstance(frame, dict)
+            frames.append(frame)
+    except ConnectionClosed:
+        return frames
+
+
 async def test_chat_rooms_join_say_and_leave(chat: str) -> None:
-    async with connect(chat + "/ws/chat/a?name=ann") as ann, connect(chat + "/ws/chat/b?name=cid") as cid:
+    async with member(chat, "a", "ann") as ann, member(chat, "b", "cid") as cid:
         assert await recv_json(ann) == push("chat.welcome", name="ann", room="a", members=1, position=ANY)
         assert await recv_json(cid) == push("chat.welcome", name="cid", room="b", members=1, position=ANY)
-        async with connect(chat + "/ws/chat/a?name=bob") as bob:
+        async with member(chat, "a", "bob") as bob:
             assert await recv_json(bob) == push("chat.welcome", name="bob", room="a", members=2, position=ANY)
             assert await recv_json(ann) == push("room.joined", name="bob", members=2)
             await ann.send(json.dumps({"type": "chat.here"}))  # no id: no reply
@@ -152,9 +254,9 @@ async def test_chat_rooms_join_say_and_leave(chat: str) -> None:
 
 
 async def test_chat_room_left_counts_the_members_still_there(chat: str) -> None:
-    async with connect(chat + "/ws/chat/a?name=ann") as ann:
+    async with member(chat, "a", "ann") as ann:
         await recv_json(ann)  # welcome
-        async with connect(chat + "/ws/chat/a?name=bob") as bob:
+        async with member(chat, "a", "bob") as bob:
             await recv_json(bob)  # welcome
             assert await recv_json(ann) == push("room.joined", name="bob", members=2)
         assert await recv_json(ann) == push("room.left", name="bob", members=1)
@@ -165,11 +267,11 @@ async def test_chat_broadcast_survives_slow_and_dead_clients(chat: str) -> None:
     # Neither may stall or break delivery to bob, nor ann's receipts.
     count, size = 200, 1500  # the chat takes up to 2,000 characters in a message
     async with (
-        connect(chat + "/ws/chat/r?name=ann", max_size=None) as ann,
-        connect(chat + "/ws/chat/r?name=bob", max_size=None) as bob,
+        member(chat, "r", "ann", max_size=None) as ann,
+        member(chat, "r", "bob", max_size=None) as bob,
     ):
-        dead = await connect(chat + "/ws/chat/r?name=dead")
-        async with not_reading(chat + "/ws/chat/r?name=slow"):
+        dead = await member(chat, "r", "dead")
+        async with not_reading(chat + "/ws/chat/r", headers={"sec-websocket-protocol": ", ".join(offered("slow"))}):
             for ws in (ann, bob, dead):
                 while (await recv_json(ws)) != push("room.joined", name="slow", members=4):
                     pass
