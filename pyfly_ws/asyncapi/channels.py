@@ -11,7 +11,7 @@ text and a binary message whose content is unknown, and says so.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from .docs import doc_of, split_doc
 from .frames import FrameSchemas, pointer
 from .names import Names, safe_name
 from .schemas import SchemaSet, accepts_none
+from .security import EXPIRING, REFRESH, SIGNED, scheme_of
 
 __all__ = ["CONTENT_TYPES", "Described", "describe_endpoint"]
 
@@ -55,6 +56,8 @@ class Described:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     """``components.messages`` entries."""
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    schemes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``components.securitySchemes`` entries: how the endpoint's handshake carries its token."""
 
 
 def _ref(*parts: str) -> dict[str, str]:
@@ -150,11 +153,17 @@ def _content_type(codec: Codec | None) -> tuple[str, str]:
 
 
 def describe_endpoint(
-    endpoint: Endpoint, channel_id: str, schemas: SchemaSet, components: Names, operations: Names
+    endpoint: Endpoint,
+    channel_id: str,
+    schemas: SchemaSet,
+    components: Names,
+    operations: Names,
+    schemes: Mapping[str, dict[str, Any]] | None = None,
 ) -> Described:
     """The channel, messages and operations of ``endpoint``, named from ``channel_id``.
 
-    ``components`` and ``operations`` hand out the names of its messages and operations, unique in the document.
+    ``components`` and ``operations`` hand out the names of its messages and operations, unique in the document;
+    ``schemes`` are the security schemes the document has so far (the same scheme keeps its name).
     """
     built = _Channel(endpoint, channel_id, schemas, components, operations)
     dispatcher = endpoint.dispatcher
@@ -169,6 +178,16 @@ def describe_endpoint(
             "The handler reads and writes the frames itself: their content is not described."
         )
     built.out.channel = built.channel(description, _handshake(endpoint))
+    authenticator = endpoint.policy.authenticator
+    scheme = None if authenticator is None else scheme_of(authenticator)
+    if scheme is not None:
+        base, number = safe_name(scheme[0]), 2
+        name, known = base, schemes or {}
+        while name in known and known[name] != scheme[1]:
+            name, number = f"{base}-{number}", number + 1
+        built.out.schemes[name] = scheme[1]
+        for operation in built.out.operations.values():
+            operation["security"] = [_ref("components", "securitySchemes", name)]
     return built.out
 
 
@@ -345,6 +364,50 @@ def _gateway(built: _Channel, dispatcher: Dispatcher) -> None:
         )
     for _, declared in sorted(_emitted(dispatcher.controller).items()):
         _sent(built, frames, message, declared, error, owner)
+    if endpoint.policy.authenticator is not None:
+        _signing(built, frames, message, error)
+
+
+def _signing(built: _Channel, frames: FrameSchemas, message: Any, error: dict[str, str]) -> None:
+    """The messages of an endpoint that signs its sessions in: ``auth`` (a token in the first message),
+    ``auth.refresh`` and ``auth.expiring``."""
+    authenticator = built.endpoint.policy.authenticator
+    signed = built.add_message("auth.reply", message("reply", frames.reply(SIGNED), correlated=True, title="Signed in"))
+    answer = {"reply": {"channel": _ref("channels", built.id), "messages": [signed, error]}}
+    if authenticator is not None and authenticator.first_message is not None:
+        first = built.add_message("auth", message("auth", frames.client("auth", REFRESH, True), correlated=True))
+        built.operation(
+            "receive.auth",
+            "receive",
+            [first],
+            summary="The token, as the first message.",
+            description=f"It must come within {authenticator.first_message:g} s of the accept, else the session "
+            "closes with 1008; with an id, it is answered with a reply.",
+            **answer,
+        )
+    refresh = built.add_message(
+        "auth.refresh", message("auth.refresh", frames.client("auth.refresh", REFRESH, True), correlated=True)
+    )
+    built.operation(
+        "receive.auth.refresh",
+        "receive",
+        [refresh],
+        summary="A fresh token over the live connection.",
+        description="Verified like the first; the identity may not change (error `forbidden`), and a bad or "
+        "expired token is answered with error `unauthorized`.",
+        **answer,
+    )
+    expiring = built.add_message(
+        "auth.expiring", message("auth.expiring", frames.push("auth.expiring", EXPIRING), correlated=False)
+    )
+    built.operation(
+        "send.auth.expiring",
+        "send",
+        [expiring],
+        summary="The token expires soon.",
+        description="Sent 60 s before the token's expiry (halfway, for a shorter one): without a valid "
+        "`auth.refresh` by then, the session closes with 3000 `token expired`.",
+    )
 
 
 def _received(built: _Channel, frames: FrameSchemas, route: Route, message: Any, owner: str) -> dict[str, str]:

@@ -47,13 +47,15 @@ def asyncapi_document(endpoints: Sequence[Endpoint], options: AsyncAPI | None = 
     schemas, messages, operations, channel_ids = SchemaSet(), Names(), Names(), Names()
     channels: dict[str, Any] = {}
     components: dict[str, Any] = {}
+    security: dict[str, Any] = {}
     described_operations: dict[str, Any] = {}
     for endpoint in sorted(endpoints, key=lambda e: (e.path, e.qualname)):
         channel_id = channel_ids.new(endpoint.qualname.replace("<locals>.", ""))
-        described = describe_endpoint(endpoint, channel_id, schemas, messages, operations)
+        described = describe_endpoint(endpoint, channel_id, schemas, messages, operations, security)
         channels[channel_id] = described.channel
         components.update(described.messages)
         described_operations.update(described.operations)
+        security.update(described.schemes)
     document["channels"] = _sorted(channels)
     document["operations"] = _sorted(described_operations)
     parts: dict[str, Any] = {}
@@ -61,6 +63,8 @@ def asyncapi_document(endpoints: Sequence[Endpoint], options: AsyncAPI | None = 
         parts["schemas"] = schemas.components
     if components:
         parts["messages"] = _sorted(components)
+    if security:
+        parts["securitySchemes"] = _sorted(security)
     if parts:
         document["components"] = parts
     return document

@@ -43,7 +43,7 @@ def test_the_document_of_a_module_as_json_and_yaml(tmp_path: Path) -> None:
     assert written.returncode == 0, written.stderr
     assert written.stdout == (
         f"pyfly-ws: wrote the AsyncAPI document of examples.chat:app to {tmp_path / 'chat.yaml'} "
-        "(1 channel, 9 operations)\n"
+        "(1 channel, 11 operations)\n"  # auth.refresh and auth.expiring among them: the chat signs in
     )
     text = (tmp_path / "chat.yaml").read_text(encoding="utf-8")
     assert yaml.safe_load(text) == document and "&id" not in text  # the same document, no anchors
