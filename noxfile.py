@@ -192,6 +192,8 @@ def bench_smoke(session: nox.Session) -> None:
     session.run("python", "-m", "bench", "--smoke", "--out", ".bench-smoke")
     session.run("python", "-m", "bench.metrics", "--rounds", "2", "--connections", "50", "--messages", "500")
     session.run("python", "-m", "bench.history", "--rounds", "1", "--sessions", "20", "--messages", "20")
+    micro = ["--targets", "pyfly-asgi", "pyfly-asgi-auth", "pyfly-asgi-jwt", "--connections", "50", "--messages", "500"]
+    session.run("python", "-m", "bench.micro", *micro)
 
 
 @nox.session(name="conformance-custom", python=PYTHON)
@@ -319,5 +321,5 @@ def matrix(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def demo(session: nox.Session) -> None:
     """Serve the chat example on 127.0.0.1:8000."""
-    session.install("-e", ".[uvicorn]")
+    session.install("-e", ".[uvicorn,jwt]")
     session.run("pyfly-ws", "run", "examples.chat", *session.posargs)

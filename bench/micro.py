@@ -28,7 +28,7 @@ import tracemalloc
 from collections import deque
 from typing import Any
 
-from .targets import METERED, PLAIN, TARGETS, TYPED_KINDS, TYPED_TARGETS, build
+from .targets import METERED, PLAIN, SIGNED, TARGETS, TYPED_KINDS, TYPED_TARGETS, build
 
 _SCOPE: dict[str, Any] = {
     "type": "websocket",
@@ -64,6 +64,12 @@ class Work:
     def of(cls, name: str) -> Work:
         """``TARGET`` (the plain echo) or ``TARGET/KIND`` (the typed echo of one payload kind)."""
         target, _, kind = name.partition("/")
+        if target in SIGNED:  # each connection offers a token, which the session is signed in with
+            from .targets.pyfly import signed_subprotocols
+
+            work = cls(target)
+            work.scope["subprotocols"] = signed_subprotocols(target == SIGNED[1])
+            return work
         if not kind:
             return cls(target)
         from .targets.typed import frame, reply
@@ -217,7 +223,7 @@ def _run(work: Any) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.micro", description=__doc__.splitlines()[0])
-    names = (*TARGETS, PLAIN, METERED, *typed_names())
+    names = (*TARGETS, PLAIN, METERED, *SIGNED, *typed_names())
     parser.add_argument(
         "--targets", nargs="+", choices=(*names, "typed"), default=list(TARGETS), help="typed: every TARGET/KIND"
     )

@@ -21,7 +21,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from . import micro
-from .targets import METERED, PLAIN, TARGETS, build
+from .targets import METERED, PLAIN, SIGNED, TARGETS, build
 
 _OURS = ("/pyfly_ws/", "/adapters/")
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--targets",
         nargs="+",
-        choices=(*TARGETS, PLAIN, METERED, *micro.typed_names(), "typed"),
+        choices=(*TARGETS, PLAIN, METERED, *SIGNED, *micro.typed_names(), "typed"),
         default=[t for t in TARGETS if "pyfly" in t],
         help="typed: every typed echo target (TARGET/KIND)",
     )

@@ -55,6 +55,12 @@ METERED = "pyfly-asgi-metrics"
 ``pyfly-asgi`` in ``bench.micro`` and ``bench.opcodes`` (``python -m bench.metrics`` compares the two, interleaved)."""
 
 
+SIGNED = ("pyfly-asgi-auth", "pyfly-asgi-jwt")
+"""``pyfly-asgi`` with every session signed in by a token offered as a subprotocol: looked up in a dict (what
+pyfly-ws's part costs), or a JWT checked by ``JWTVerifier`` (what PyJWT adds):
+``python -m bench.micro --targets pyfly-asgi pyfly-asgi-auth pyfly-asgi-jwt``."""
+
+
 def build(target: str) -> Any:
     """The ASGI application of ``target``; an unknown name raises ``ValueError`` listing the valid ones."""
     if target == "raw":
@@ -71,13 +77,17 @@ def build(target: str) -> Any:
         from .pyfly import build_metered_app
 
         return build_metered_app()
+    if target in SIGNED:
+        from .pyfly import build_signed_app
+
+        return build_signed_app(target == SIGNED[1])
     if target in HISTORY_TARGETS:
         from .history import build_history_app
 
         return build_history_app(target == HISTORY_TARGETS[1])
     kind, _, framework = target.partition("-")
     if target not in TARGETS:
-        valid = ", ".join((*TARGETS, *TYPED_TARGETS, PLAIN, METERED, *HISTORY_TARGETS))
+        valid = ", ".join((*TARGETS, *TYPED_TARGETS, PLAIN, METERED, *SIGNED, *HISTORY_TARGETS))
         raise ValueError(f"unknown benchmark target {target!r}; choose one of: {valid}")
     if kind == "pyfly":
         from .pyfly import build_app

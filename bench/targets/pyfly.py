@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyfly_ws import Container, Telemetry, WebSocketSession, create_app, rest_controller, websocket_mapping
+from pyfly_ws import (
+    Container,
+    InvalidToken,
+    Principal,
+    Telemetry,
+    WebSocketSession,
+    create_app,
+    rest_controller,
+    websocket_mapping,
+)
 from pyfly_ws.asgi import ASGIConnection, PyflyASGIApp
+from pyfly_ws.auth import Authenticator, JWTVerifier, SubprotocolToken
 from pyfly_ws.hub import Hub
 
 
@@ -32,7 +42,7 @@ class BenchController:
                 await self.hub.publish("bench", text[3:])
 
 
-def build_app(adapter: str, telemetry: Telemetry | None = None) -> Any:
+def build_app(adapter: str, telemetry: Telemetry | None = None, authenticator: Authenticator | None = None) -> Any:
     """The controller on ``adapter``, with an in-memory hub, or one on Redis when ``BENCH_REDIS_URL`` is set."""
     import os
 
@@ -40,7 +50,39 @@ def build_app(adapter: str, telemetry: Telemetry | None = None) -> Any:
     container = Container()
     container.register_instance(hub)
     container.register(BenchController)
-    return create_app(container, adapter=adapter, services=[hub], telemetry=telemetry)
+    return create_app(container, adapter=adapter, services=[hub], telemetry=telemetry, authenticator=authenticator)
+
+
+SIGNING_KEY = "the benchmark's HS256 key, 32 bytes or more"
+SIGNED_PROTOCOL = "bench.v1"
+LOOKED_UP = {"t-bench": Principal("bench")}
+"""The one token of the looked-up sign-in: what pyfly-ws's own part of signing in costs, with no cryptography."""
+
+
+def signed_subprotocols(jwt_token: bool) -> list[str]:
+    """What a client of :func:`build_signed_app` offers: ``bench.v1``, and its token (a JWT valid for an hour)."""
+    if not jwt_token:
+        return [SIGNED_PROTOCOL, "bearer.t-bench"]
+    import time
+
+    import jwt
+
+    token = jwt.encode({"sub": "bench", "exp": int(time.time()) + 3600}, SIGNING_KEY, algorithm="HS256")
+    return [SIGNED_PROTOCOL, f"bearer.{token}"]
+
+
+def look_up(token: str) -> Principal:
+    principal = LOOKED_UP.get(token)
+    if principal is None:
+        raise InvalidToken("unknown token")
+    return principal
+
+
+def build_signed_app(jwt_token: bool) -> Any:
+    """The ``asgi`` app signing each session in with the token it offers as a subprotocol: looked up in a dict,
+    or a JWT (HS256) checked by :class:`~pyfly_ws.auth.JWTVerifier`."""
+    verify = JWTVerifier(key=SIGNING_KEY, algorithms=["HS256"]) if jwt_token else look_up
+    return build_app("asgi", authenticator=SubprotocolToken(verify, protocols=[SIGNED_PROTOCOL]))
 
 
 def sdk_telemetry() -> tuple[Telemetry, Any]:

@@ -116,11 +116,14 @@ class JWTVerifier:
         """The principal ``token`` stands for; :class:`InvalidToken` (HTTP 401) if it does not verify."""
         import jwt
 
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")
-        except jwt.PyJWTError:
-            raise InvalidToken("malformed token") from None
-        key = self._keys[0][1] if self._static else await self._key(kid)
+        if self._static:  # one key, whatever the token's kid: no need to read the header first
+            key = self._keys[0][1]
+        else:
+            try:
+                kid = jwt.get_unverified_header(token).get("kid")
+            except jwt.PyJWTError:
+                raise InvalidToken("malformed token") from None
+            key = await self._key(kid)
         try:
             claims = jwt.decode(
                 token,
