@@ -51,33 +51,24 @@ def scheme_of(authenticator: Authenticator) -> tuple[str, dict[str, Any]] | None
     if isinstance(authenticator, HeaderToken):
         if authenticator.scheme.lower() == "bearer":
             return "bearerHeader", {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer`."}
-        return f"{authenticator.scheme.lower()}Header", {
-            "type": "httpApiKey",
-            "name": "Authorization",
-            "in": "header",
-            "description": f"`Authorization: {authenticator.scheme} <token>`.",
-        }
+        scheme = authenticator.scheme
+        return f"{scheme}Header", _api_key("Authorization", "header", f"`Authorization: {scheme} <token>`.")
     if isinstance(authenticator, SubprotocolToken):
         offered = ", ".join(f"`{name}`" for name in authenticator.protocols)
-        return "subprotocolToken", {
-            "type": "httpApiKey",
-            "name": "Sec-WebSocket-Protocol",
-            "in": "header",
-            "description": f"The token offered as the subprotocol `{authenticator.prefix}<token>` beside one of "
-            f"{offered}: the session is accepted with that one, never with the token.",
-        }
+        said = (
+            f"The token offered as the subprotocol `{authenticator.prefix}<token>` beside one of {offered}: the "
+            "session is accepted with that one, never with the token."
+        )
+        return "subprotocolToken", _api_key("Sec-WebSocket-Protocol", "header", said)
     if isinstance(authenticator, CookieToken):
-        return f"cookie.{authenticator.name}", {
-            "type": "httpApiKey",
-            "name": authenticator.name,
-            "in": "cookie",
-            "description": "The token in a cookie; only pages of the origins the endpoint allows may connect.",
-        }
+        only = "only pages of the origins the endpoint allows may connect"
+        return f"cookie.{authenticator.name}", _api_key(authenticator.name, "cookie", f"The token in a cookie; {only}.")
     if isinstance(authenticator, QueryToken):
-        return f"query.{authenticator.name}", {
-            "type": "httpApiKey",
-            "name": authenticator.name,
-            "in": "query",
-            "description": "The token in the URL's query string.",
-        }
+        return f"query.{authenticator.name}", _api_key(
+            authenticator.name, "query", "The token in the URL's query string."
+        )
     return None
+
+
+def _api_key(name: str, where: str, description: str) -> dict[str, Any]:
+    return {"type": "httpApiKey", "name": name, "in": where, "description": description}
