@@ -17,12 +17,14 @@ from typing import Any
 
 from ..exceptions import ConfigurationError
 from ..lifecycle.registry import Endpoint
+from ..mapping.auth import Authenticator
 from ..mapping.decorators import marked_members
 from ..mapping.emits import EMITS_MARK, Emitted, declared_emits
 from ..mapping.handshake import HandshakeSchema, declared_handshake
 from ..mapping.messages import Codec, Envelope
 from ..messages.dispatch import Dispatcher
 from ..messages.routes import MESSAGE, PAYLOAD, Route
+from ..session.credentials import EXPIRED_CLOSE, NOTICE
 from .docs import doc_of, split_doc
 from .frames import FrameSchemas, pointer
 from .names import Names, safe_name
@@ -365,16 +367,17 @@ def _gateway(built: _Channel, dispatcher: Dispatcher) -> None:
     for _, declared in sorted(_emitted(dispatcher.controller).items()):
         _sent(built, frames, message, declared, error, owner)
     if endpoint.policy.authenticator is not None:
-        _signing(built, frames, message, error)
+        _signing(built, frames, message, error, endpoint.policy.authenticator)
 
 
-def _signing(built: _Channel, frames: FrameSchemas, message: Any, error: dict[str, str]) -> None:
+def _signing(
+    built: _Channel, frames: FrameSchemas, message: Any, error: dict[str, str], authenticator: Authenticator
+) -> None:
     """The messages of an endpoint that signs its sessions in: ``auth`` (a token in the first message),
     ``auth.refresh`` and ``auth.expiring``."""
-    authenticator = built.endpoint.policy.authenticator
     signed = built.add_message("auth.reply", message("reply", frames.reply(SIGNED), correlated=True, title="Signed in"))
     answer = {"reply": {"channel": _ref("channels", built.id), "messages": [signed, error]}}
-    if authenticator is not None and authenticator.first_message is not None:
+    if authenticator.first_message is not None:
         first = built.add_message("auth", message("auth", frames.client("auth", REFRESH, True), correlated=True))
         built.operation(
             "receive.auth",
@@ -405,8 +408,8 @@ def _signing(built: _Channel, frames: FrameSchemas, message: Any, error: dict[st
         "send",
         [expiring],
         summary="The token expires soon.",
-        description="Sent 60 s before the token's expiry (halfway, for a shorter one): without a valid "
-        "`auth.refresh` by then, the session closes with 3000 `token expired`.",
+        description=f"Sent {NOTICE:g} s before the token's expiry (halfway, for a shorter one): without a valid "
+        f"`auth.refresh` by then, the session closes with {EXPIRED_CLOSE} `token expired`.",
     )
 
 

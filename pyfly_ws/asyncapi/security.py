@@ -12,6 +12,7 @@ from typing import Any
 
 from ..auth.tokens import CookieToken, HeaderToken, MessageToken, QueryToken, SubprotocolToken
 from ..mapping.auth import Authenticator
+from ..session.credentials import EXPIRED_CLOSE
 
 __all__ = ["EXPIRING", "REFRESH", "SIGNED", "scheme_of"]
 
@@ -36,7 +37,10 @@ SIGNED: dict[str, Any] = {
 EXPIRING: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "expires_at": {"type": "number", "description": "Seconds since the epoch when the session closes (3000)."},
+        "expires_at": {
+            "type": "number",
+            "description": f"Seconds since the epoch when the session closes ({EXPIRED_CLOSE}).",
+        },
         "seconds": {"type": "number", "description": "Seconds left until then."},
     },
     "required": ["expires_at", "seconds"],
@@ -49,7 +53,7 @@ def scheme_of(authenticator: Authenticator) -> tuple[str, dict[str, Any]] | None
     if isinstance(authenticator, MessageToken):
         return None
     if isinstance(authenticator, HeaderToken):
-        if authenticator.scheme.lower() == "bearer":
+        if authenticator.scheme == "bearer":  # kept lower-case
             return "bearerHeader", {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer`."}
         scheme = authenticator.scheme
         return f"{scheme}Header", _api_key("Authorization", "header", f"`Authorization: {scheme} <token>`.")
