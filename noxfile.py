@@ -33,8 +33,11 @@ TRANSPORTS = {
     "hypercorn": ["hypercorn"],
     "granian": ["granian"],
     "daphne": ["daphne"],
+    "picows": ["picows"],
 }
 """Conformance transports and the extras each needs."""
+NATIVE_ADAPTERS = ("asgi",)
+"""The adapters whose applications the native transport (``picows``) serves: it runs the suite for those only."""
 REPORTS = ".conformance-reports"
 """Where every conformance session writes its results, for the `matrix` session."""
 
@@ -146,14 +149,35 @@ def servers(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
-@nox.parametrize("adapter", ["asgi", *ADAPTERS])
-@nox.parametrize("server", list(TRANSPORTS))
+@nox.parametrize(
+    ("adapter", "server"),
+    [
+        (adapter, server)
+        for server in TRANSPORTS
+        for adapter in ["asgi", *ADAPTERS]
+        if server != "picows" or adapter in NATIVE_ADAPTERS
+    ],
+)
 def conformance(session: nox.Session, adapter: str, server: str) -> None:
     """The conformance suite: one adapter on one transport (in-process, or a real server on 127.0.0.1)."""
     extras = ["conformance", *TRANSPORTS[server], *([adapter] if adapter != "asgi" else [])]
     session.install("-e", f".[{','.join(extras)}]")
     report = f"{REPORTS}/{adapter}@{server}.json"
     session.run("pyfly-ws", "conformance", adapter, "--server", server, "--report", report, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def native(session: nox.Session) -> None:
+    """The native transport (picows), installed with its extra alone: HTTP, frames, workers, a hub across them."""
+    session.install("-e", ".[picows,test]")
+    session.run("pytest", "tests/native", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def autobahn(session: nox.Session) -> None:
+    """Autobahn|Testsuite's fuzzing client against the native transport's echo (it runs on a Python 2.7 of its own)."""
+    session.install("-e", ".[picows,conformance]")
+    session.run("python", "-m", "tests.autobahn.run", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -27,10 +27,13 @@ from .exceptions import ConfigurationError
 from .lifecycle.apps import registry_of
 from .lifecycle.registry import Endpoint
 from .mapping.paths import PathTemplate
-from .servers.logs import LOG_LEVELS
+from .servers.logs import LOG_LEVELS, configure_logging
 from .servers.run import SERVERS, check_server, listen, run_server
 
-__all__ = ["CommandError", "main"]
+__all__ = ["NATIVE", "CommandError", "main"]
+
+NATIVE = "picows"
+"""The server name of the native transport (:mod:`pyfly_ws.native`): no ASGI server, endpoints and pages only."""
 
 
 class CommandError(Exception):
@@ -68,7 +71,15 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="serve the controllers of a module (or the app it names)")
     run.add_argument("target", metavar="MODULE[:ATTR]", help="e.g. examples.chat, or myapp.main:app")
     run.add_argument("--adapter", help="asgi, starlette, litestar, quart, or an installed third-party name")
-    run.add_argument("--server", choices=sorted(SERVERS), default="uvicorn", help="ASGI server (default: uvicorn)")
+    run.add_argument(
+        "--server",
+        choices=sorted([*SERVERS, NATIVE]),
+        default="uvicorn",
+        help="an ASGI server, or picows for the native transport (default: uvicorn)",
+    )
+    run.add_argument(
+        "--workers", type=_workers, default=1, help="processes sharing the port, with --server picows (default: 1)"
+    )
     run.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     run.add_argument("--port", type=_port, default=8000, help="port to bind, 0 for any free one (default: 8000)")
     run.add_argument(
@@ -110,8 +121,22 @@ def _port(text: str) -> int:
     return port
 
 
+def _workers(text: str) -> int:
+    count = int(text) if text.isdigit() else 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers: choose 1 or more")
+    return count
+
+
 def _run(args: argparse.Namespace) -> int:
-    check_server(args.server)  # before anything is imported, started or announced
+    native = args.server == NATIVE
+    if native:
+        import pyfly_ws.native  # noqa: F401  # before anything is imported, started or announced: a missing extra
+    else:
+        check_server(args.server)
+        if args.workers != 1:
+            raise CommandError(f"--workers is for --server {NATIVE}; run several {args.server} processes yourself")
+    configure_logging(args.log_level)  # before the module is imported: whatever it sets up for logging stays
     if args.adapter:  # also for a module that builds its own application with create_app()
         os.environ[ENV_VAR] = args.adapter
     target, name = load_target(args.target)
@@ -129,15 +154,35 @@ def _run(args: argparse.Namespace) -> int:
         paths = [endpoint.path for endpoint in endpoints]
     if not endpoints and not _is_app(target):
         raise CommandError(f"{name} has no WebSocket endpoints (no @websocket_mapping on a controller class)")
-    sock = listen(args.host, args.port)  # a taken port fails here, before the application's startup
+    if native:
+        from .native import native_app
+
+        native_app(app)  # an application it cannot serve whole is refused before the port is taken
+    sock = listen(args.host, args.port, reuse_port=args.workers > 1)  # a taken port fails here, before the startup
     base = f"{args.host}:{sock.getsockname()[1]}"
-    print(f"pyfly-ws: serving {name} ({adapter_text} adapter) on {args.server} at http://{base}", flush=True)
+    workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
+    server = f"{NATIVE} (native transport, {workers})" if native else args.server
+    print(f"pyfly-ws: serving {name} ({adapter_text} adapter) on {server} at http://{base}", flush=True)
     for page in _served_pages(app):  # the AsyncAPI page and documents among them (create_app(..., asyncapi=...))
         print(f"  http://{base}{page}    (open in a browser)", flush=True)
     for path, endpoint in zip(paths, endpoints, strict=True):
         print(f"  ws://{base}{path}    {endpoint.qualname}", flush=True)
     print("  (press Ctrl+C to stop)", flush=True)
-    run_server(args.server, app, args.host, args.port, endpoints=endpoints, sock=sock, log_level=args.log_level)
+    if native:
+        from .native import serve
+
+        serve(app, sock=sock, workers=args.workers, log_level=None)
+    else:
+        run_server(
+            args.server,
+            app,
+            args.host,
+            args.port,
+            endpoints=endpoints,
+            sock=sock,
+            log_level=args.log_level,
+            configure_logs=False,
+        )
     return 0
 
 

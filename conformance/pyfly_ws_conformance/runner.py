@@ -54,6 +54,12 @@ class Runner:
 
     def skip_reason(self, case: Case, transport: str) -> str | None:
         """Why ``case`` cannot run here: a capability the adapter or the server lacks, or a library not installed."""
+        served_adapters = SERVERS[transport].adapters if transport in SERVERS else None
+        if served_adapters is not None and self.harness.name not in served_adapters:
+            return (
+                f"server {transport!r} is pyfly-ws's native transport, not an ASGI server: it serves applications "
+                f"of the {', '.join(served_adapters)} adapter only"
+            )
         absent = [name for name in case.libraries if importlib.util.find_spec(name) is None]
         if absent:
             return f"needs {', '.join(absent)}, not installed here: pip install {' '.join(absent)}"

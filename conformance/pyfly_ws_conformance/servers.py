@@ -100,6 +100,8 @@ class ServerConfig:
     """Further modules the configuration needs (for uvicorn, its WebSocket implementation)."""
     stop_signal: int = signal.SIGTERM
     """The signal that makes the server shut down gracefully."""
+    adapters: tuple[str, ...] | None = None
+    """The adapters whose applications it serves; ``None``: any ASGI application (every ASGI server)."""
 
     def command(self, target: str, host: str, port: int) -> list[str]:
         """The argv serving the ASGI app at import string ``target`` on ``host:port``: one worker, warnings only."""
@@ -123,6 +125,10 @@ def _hypercorn(target: str, host: str, port: int) -> list[str]:
 
 def _granian(target: str, host: str, port: int) -> list[str]:
     return [*_GRANIAN_ARGS, "--host", host, "--port", str(port), target]
+
+
+def _picows(target: str, host: str, port: int) -> list[str]:
+    return ["run", target, "--server", "picows", "--host", host, "--port", str(port), "--log-level", "warning"]
 
 
 def _daphne(target: str, host: str, port: int) -> list[str]:
@@ -188,6 +194,8 @@ SERVERS: Mapping[str, ServerConfig] = MappingProxyType(
             ServerConfig("hypercorn", _HYPERCORN_CAPS, "hypercorn", "hypercorn", _hypercorn),
             ServerConfig("granian", _GRANIAN_CAPS, "granian", "granian", _granian),
             ServerConfig("daphne", _DAPHNE_CAPS, "daphne", "daphne", _daphne),
+            # pyfly-ws's native transport: no ASGI server, the asgi adapter's endpoints and pages served on picows.
+            ServerConfig("picows", _SPEC, "picows", "pyfly_ws", _picows, ("picows",), adapters=("asgi",)),
         )
     }
 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import uuid
 import weakref
 from collections.abc import Callable
@@ -94,7 +95,8 @@ class Hub:
         self.on_resync = on_resync
         """Called for each member of a raw endpoint in a room whose publications it may have missed."""
         self.node = uuid.uuid4().bytes
-        """This process's id in envelopes, so it skips its own publications coming back."""
+        """This process's id in envelopes, so it skips its own publications coming back (new in a forked worker)."""
+        self._node_pid = os.getpid()
         self.publications = 0
         """Publications made in this process (the ``hub.publications`` figure)."""
         self.deliveries = 0
@@ -154,6 +156,8 @@ class Hub:
         """
         if self._tasks is not None:
             return
+        if self._node_pid != os.getpid():  # built before a server forked its workers: each is a node of its own
+            self.node, self._node_pid = uuid.uuid4().bytes, os.getpid()
         ready = anyio.Event()
         stopping = self._stopping = anyio.Event()
         stopped = self._stopped = anyio.Event()

@@ -11,11 +11,13 @@ import anyio
 from .registry import Endpoint, SessionRegistry
 
 __all__ = [
+    "NO_LIMIT_BOUND",
     "REGISTRY_ATTRIBUTE",
     "attach",
     "attach_registry",
     "attached",
     "drain_endpoints",
+    "largest_message_size",
     "registries",
     "registry_of",
     "start_endpoints",
@@ -27,6 +29,18 @@ REGISTRY_ATTRIBUTE = "pyfly_ws_registry"
 logger = logging.getLogger("pyfly_ws")
 
 T = TypeVar("T")
+
+NO_LIMIT_BOUND = 16 * 1024 * 1024
+"""The server's limit for an endpoint with ``max_message_size=None``: 16 MiB, uvicorn's and hypercorn's default."""
+
+
+def largest_message_size(endpoints: Iterable[Endpoint]) -> int:
+    """The largest ``max_message_size`` of ``endpoints`` (:data:`NO_LIMIT_BOUND` for one without a limit, or none)."""
+    sizes = [endpoint.policy.limits.max_message_size for endpoint in endpoints]
+    bounded = [size for size in sizes if size is not None]
+    if not sizes or len(bounded) < len(sizes):
+        bounded.append(NO_LIMIT_BOUND)
+    return max(bounded)
 
 
 def registries(endpoints: Iterable[Endpoint]) -> list[SessionRegistry]:

@@ -32,7 +32,12 @@ def logging_config(level: str = "info", *, root: bool = True) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"pyfly_ws": {"format": LOG_FORMAT}},
         "handlers": {
-            "pyfly_ws": {"class": "logging.StreamHandler", "formatter": "pyfly_ws", "stream": "ext://sys.stderr"}
+            "pyfly_ws": {
+                "class": "logging.StreamHandler",
+                "formatter": "pyfly_ws",
+                "stream": "ext://sys.stderr",
+                "level": chosen,  # a handler the application adds to a logger may still take more
+            }
         },
         "loggers": {name: {"level": chosen, "handlers": ["pyfly_ws"], "propagate": False} for name in LOGGERS},
     }

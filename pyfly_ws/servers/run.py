@@ -128,10 +128,16 @@ def check_server(name: str) -> None:
         raise ConfigurationError(f'the {name} server is not installed: pip install "pyfly-ws[{name}]"')
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` (port 0: any free port), or one line saying why it cannot be."""
+def listen(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (port 0: any free port), or one line saying why it cannot be.
+
+    ``reuse_port`` sets ``SO_REUSEPORT``, so other processes can bind the same
+    address (each with the option set) and the kernel shares the connections out.
+    """
     if not 0 <= port <= 65535:
         raise ConfigurationError(f"port {port} is out of range: choose a port from 0 to 65535 (0: any free port)")
+    if reuse_port and not hasattr(socket, "SO_REUSEPORT"):
+        raise ConfigurationError("several workers need SO_REUSEPORT, which this platform lacks: run one worker")
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -141,6 +147,8 @@ def listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn and hypercorn do
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
     except OSError as exc:
         sock.close()
@@ -162,12 +170,14 @@ def run_server(
     endpoints: Iterable[Endpoint] | None = None,
     sock: socket.socket | None = None,
     log_level: str = "info",
+    configure_logs: bool = True,
 ) -> None:
     """Serve ``app`` on ``host:port`` (or on the bound ``sock``) until interrupted.
 
     The server's message limit is the largest ``max_message_size`` of
     ``endpoints`` (by default those of ``registry_of(app)``); pyfly-ws's and the
-    server's log lines go to stderr at ``log_level``.
+    server's log lines go to stderr at ``log_level`` (``configure_logs=False``:
+    logging is set up already, by :func:`~pyfly_ws.servers.logs.configure_logging`).
     """
     check_server(name)
     if endpoints is None:
@@ -175,7 +185,8 @@ def run_server(
         endpoints = registry.endpoints if registry is not None else []
     found = list(endpoints)  # none found: the server's limit is NO_LIMIT_BOUND, 16 MiB
     bound = listen(host, port) if sock is None else sock
-    configure_logging(log_level)
+    if configure_logs:
+        configure_logging(log_level)
     try:
         SERVERS[name](app, bound, found, log_level)
     finally:

@@ -15,25 +15,13 @@ import importlib.util
 from collections.abc import Iterable
 from typing import Any
 
-from ..lifecycle.apps import registry_of
+from ..lifecycle.apps import NO_LIMIT_BOUND, largest_message_size, registry_of
 from ..lifecycle.registry import Endpoint, SessionRegistry
 
 __all__ = ["NO_LIMIT_BOUND", "SETTINGS_SERVERS", "largest_message_size", "server_settings"]
 
-NO_LIMIT_BOUND = 16 * 1024 * 1024
-"""The server's limit for an endpoint with ``max_message_size=None``: 16 MiB, uvicorn's and hypercorn's default."""
-
 SETTINGS_SERVERS = ("uvicorn", "hypercorn", "granian")
 """The servers :func:`server_settings` knows."""
-
-
-def largest_message_size(endpoints: Iterable[Endpoint]) -> int:
-    """The largest ``max_message_size`` of ``endpoints`` (:data:`NO_LIMIT_BOUND` for one without a limit, or none)."""
-    sizes = [endpoint.policy.limits.max_message_size for endpoint in endpoints]
-    bounded = [size for size in sizes if size is not None]
-    if not sizes or len(bounded) < len(sizes):
-        bounded.append(NO_LIMIT_BOUND)
-    return max(bounded)
 
 
 def server_settings(app: object, server: str = "uvicorn") -> dict[str, Any]:

@@ -215,9 +215,12 @@ PROBES: dict[str, Probe] = {
     )
 }
 FLAGS = [flag.name for flag in fields(ServerCapabilities)]
+NATIVE = "picows"
+ASGI_SERVERS = [name for name in SERVERS if name != NATIVE]
+"""The servers that run any ASGI app, the probe app included (the native transport serves pyfly-ws apps only)."""
 
 
-@pytest.fixture(scope="module", params=list(SERVERS))
+@pytest.fixture(scope="module", params=ASGI_SERVERS)
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """``(server name, base URL)`` of the probe app, served once per server for the whole module."""
     name: str = request.param
@@ -240,9 +243,20 @@ def test_every_flag_has_a_probe() -> None:
     assert list(PROBES) == FLAGS
 
 
-def test_the_six_servers_in_order() -> None:
-    assert " ".join(SERVERS) == "uvicorn-sansio uvicorn-websockets uvicorn-wsproto hypercorn granian daphne"
-    assert {config.extra for config in SERVERS.values()} == {"uvicorn", "hypercorn", "granian", "daphne"}
+def test_the_seven_servers_in_order() -> None:
+    assert " ".join(SERVERS) == "uvicorn-sansio uvicorn-websockets uvicorn-wsproto hypercorn granian daphne picows"
+    assert {config.extra for config in SERVERS.values()} == {"uvicorn", "hypercorn", "granian", "daphne", "picows"}
+
+
+def test_the_native_transport_records_every_flag_as_the_spec_has_it() -> None:
+    """The probe app is raw ASGI, which the native transport does not serve; its flags are proven otherwise.
+
+    Every flag is recorded as the spec has it, so no conformance case skips on
+    ``picows`` for a server flag: each case that needs one runs there, and
+    fails if the transport lacks it (the conformance session runs them all).
+    """
+    assert SERVERS[NATIVE].capabilities == SERVERS["uvicorn-websockets"].capabilities
+    assert SERVERS["uvicorn-websockets"].capabilities.abrupt_drop_code == 1006
 
 
 @pytest.mark.parametrize("name", list(SERVERS))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -38,12 +40,14 @@ def pyfly_ws_run(args: Sequence[str], record: Path | None = None) -> Iterator[su
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: the workers it forks are killed with it
     )
     try:
         yield proc
     finally:
         if proc.poll() is None:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()  # closes the pipe (a no-op once the test has read it all)
 
 
