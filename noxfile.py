@@ -249,7 +249,8 @@ def wheel(session: nox.Session) -> None:
 
     Alone (with pytest only), the plugin must leave an unrelated project's pytest run alone and,
     asked for the suite, say in one line which extra to install; with ``[conformance]``, the
-    shipped suite must pass. Telemetry names its extras without them, and runs with them alone.
+    shipped suite must pass. Telemetry names its extras without them, and runs with them alone;
+    so does the native transport (``[picows]``).
     """
     tmp = tempfile.mkdtemp(prefix="pyfly-ws-wheel-")  # outside the checkout: nothing of it is importable
     session.install("hatchling")
@@ -258,6 +259,7 @@ def wheel(session: nox.Session) -> None:
     wheel = f"{tmp}/dist/{built}"
     _check_wheel_metadata(wheel)
     _check_telemetry_extras(session, wheel, f"{tmp}/telemetry")
+    _check_native_extra(session, wheel, f"{tmp}/native")
     _check_plugin_alone(session, wheel, f"{tmp}/alone")  # leaves the session in a project of its own
     session.run("python", "-m", "venv", f"{tmp}/venv")
     python = f"{tmp}/venv/bin/python"
@@ -301,6 +303,7 @@ def _check_plugin_alone(session: nox.Session, wheel: str, where: str) -> None:
     session.run(f"{bin_dir}/python", "-m", "pip", "install", "-q", wheel, "pytest", external=True)
     session.run(f"{bin_dir}/python", os.path.abspath("tests/support/wheel_messages.py"), external=True)
     session.run(f"{bin_dir}/python", os.path.abspath("tests/support/wheel_telemetry.py"), "alone", external=True)
+    session.run(f"{bin_dir}/python", os.path.abspath("tests/support/wheel_native.py"), "alone", external=True)
     described = session.run(
         f"{bin_dir}/pyfly-ws",
         "asyncapi",
@@ -333,6 +336,14 @@ def _check_telemetry_extras(session: nox.Session, wheel: str, where: str) -> Non
     python = f"{where}/venv/bin/python"
     session.run(python, "-m", "pip", "install", "-q", f"{wheel}[otel,prometheus]", external=True)
     session.run(python, os.path.abspath("tests/support/wheel_telemetry.py"), "extras", external=True)
+
+
+def _check_native_extra(session: nox.Session, wheel: str, where: str) -> None:
+    """``pyfly-ws[picows]`` alone: the native transport serves an application from the wheel."""
+    session.run("python", "-m", "venv", f"{where}/venv")
+    python = f"{where}/venv/bin/python"
+    session.run(python, "-m", "pip", "install", "-q", f"{wheel}[picows]", external=True)
+    session.run(python, os.path.abspath("tests/support/wheel_native.py"), "extra", external=True)
 
 
 @nox.session(python=PYTHON)

@@ -281,26 +281,93 @@ def _answer_into(got: asyncio.Future[str]) -> Callable[[], _Waiter]:
     return lambda: _Waiter(keep)
 
 
+class _Visit(asyncio.Protocol):
+    """One short WebSocket visit over a raw socket: handshake, one 32-byte echo, close; done when the server hangs up.
+
+    Written on a bare asyncio protocol, with the request and the masked frames built once, so that a
+    connection costs the load generator far less than it costs any server: ``connect`` then measures
+    the server, not the client (``ws_connect`` cost the client more than picows's own server).
+    """
+
+    REQUEST = b""
+    FRAME = bytes([0x81, 0x80 | 32, 1, 2, 3, 4]) + bytes(b ^ (1, 2, 3, 4)[i % 4] for i, b in enumerate(b"x" * 32))
+    CLOSE = bytes([0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xE8 ^ 2])  # 1000, masked
+    ECHO = bytes([0x81, 32]) + b"x" * 32
+
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.done = done
+        self.state = 0
+        self.seen = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        transport.write(self.REQUEST)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        self.seen += data
+        assert self.transport is not None
+        if self.state == 0:
+            end = self.seen.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.seen.startswith(b"HTTP/1.1 101"):
+                self._fail(f"handshake refused: {self.seen[:40]!r}")
+                return
+            self.seen, self.state = self.seen[end + 4 :], 1
+            self.transport.write(self.FRAME)
+        if self.state == 1 and len(self.seen) >= len(self.ECHO):
+            if not self.seen.startswith(self.ECHO):
+                self._fail(f"unexpected echo: {self.seen[:40]!r}")
+                return
+            self.seen, self.state = self.seen[len(self.ECHO) :], 2
+            self.transport.write(self.CLOSE)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.done.done():
+            return
+        if self.state == 2:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(RuntimeError(f"the server hung up before the echo ({exc})"))
+
+    def _fail(self, why: str) -> None:
+        if not self.done.done():
+            self.done.set_exception(RuntimeError(why))
+        assert self.transport is not None
+        self.transport.abort()
+
+
+def _visit_request(url: str) -> tuple[str, int, bytes]:
+    rest = url.removeprefix("ws://")
+    hostport, _, path = rest.partition("/")
+    host, _, port = hostport.partition(":")
+    request = (
+        f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    return host, int(port), request.encode()
+
+
 async def connect(
     targets: list[Target], concurrency: int, rounds: int, window: float
 ) -> dict[str, list[dict[str, float]]]:
     """Per target and window: connections per second, each opening, making one 32-byte echo and closing."""
-    payload = b"x" * 32
 
     async def one(target: Target) -> dict[str, float]:
         completed = 0
         deadline = time.perf_counter() + window
+        host, port, request = _visit_request(f"{target.url}/echo")
+        loop = asyncio.get_running_loop()
 
         async def worker() -> None:
             nonlocal completed
-            loop = asyncio.get_running_loop()
             while time.perf_counter() < deadline:
-                got: asyncio.Future[str] = loop.create_future()
-                transport, _ = await ws_connect(_answer_into(got), f"{target.url}/echo", websocket_handshake_timeout=30)
-                transport.send(WSMsgType.TEXT, payload)
-                await asyncio.wait_for(got, 30)
-                transport.send_close(WSCloseCode.OK)
-                await asyncio.wait_for(transport.wait_disconnected(), 30)
+                done: asyncio.Future[None] = loop.create_future()
+                protocol = _Visit(done)
+                protocol.REQUEST = request
+                await loop.create_connection(lambda p=protocol: p, host, port)  # type: ignore[misc]
+                await asyncio.wait_for(done, 30)
                 completed += 1
 
         started = time.perf_counter()

@@ -11,7 +11,7 @@ needs of the core beyond the public API is re-exported here, each name with the
 reason an adapter needs it.
 
 The socket seam: a :class:`Connection` (``handshake``, ``accept``, ``receive``,
-``send``, ``close``) is all the core needs of a socket. Two optional contracts
+``send``, ``close``) is all the core needs of a socket. Three optional contracts
 add to it, each checked with ``isinstance``, never looked up by name:
 
 - :class:`Denying` (``deny(status, reason)``): a refused handshake gets that
@@ -19,7 +19,10 @@ add to it, each checked with ``isinstance``, never looked up by name:
 - :class:`DirectEvents` (``direct_events``, ``peer_gone_errors``,
   ``asgi_receive``, ``asgi_send``, ``message_of``, ``gone_with``,
   ``gone_error``): the session reads and writes the connection's ASGI events
-  itself. Subclass :class:`ASGIConnection` to get both.
+  itself. Subclass :class:`ASGIConnection` to get both;
+- :class:`WritesNow` (``send_now(data) -> bool``): the session hands a message
+  over without awaiting ``send`` when nothing is queued (not for ASGI, whose
+  ``send`` is a coroutine; the native transport's connection is one).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from .session.connection import (
     DirectEvents,  # optional: a connection whose ASGI events the session reads and writes itself
     Handshake,  # the handshake facts a connection presents
     RawHeaders,  # header pairs as ASGI carries them, for accept(headers=...)
+    WritesNow,  # optional: a connection that writes a message without awaiting (the native transport's)
 )
 from .tasks import asyncio_task_getter  # the running task, cheaply: to tell the handler's own cancellation apart
 
@@ -76,6 +80,7 @@ __all__ = [
     "Scope",
     "Send",
     "UPGRADE_REQUIRED",
+    "WritesNow",
     "asyncio_task_getter",
     "drain_endpoints",
     "logger",

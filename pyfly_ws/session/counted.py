@@ -168,6 +168,9 @@ class CountedSession(WebSocketSession):
         traffic.sent += 1  # counted
         traffic.sent_bytes += len(data) if data.isascii() else _size(data)  # counted
         outbox = self._outbox
+        now = self._now
+        if now is not None and not outbox.writing and not outbox._queue and now.send_now(data):
+            return  # written without waiting: Outbox.send's path for an idle line, in one call
         direct = self._direct
         if direct is not None and not outbox.writing and not outbox._queue:
             outbox.writing = True

@@ -24,7 +24,18 @@ from .messaging import DEFAULT_REQUEST_TIMEOUT, Messenger
 from .outbox import Outbox
 from .supervision import Supervision, log_refusal
 from .tracing import SessionTrace
-from .wire import _ACCEPTED, _CLOSED, _CONNECTING, SessionState, Wire, closed_by, direct_types, learn_direct_events
+from .wire import (
+    _ACCEPTED,
+    _CLOSED,
+    _CONNECTING,
+    SessionState,
+    Wire,
+    closed_by,
+    direct_types,
+    learn_direct_events,
+    learn_writes_now,
+    now_types,
+)
 
 __all__ = [
     "JSONMode",
@@ -145,6 +156,10 @@ class WebSocketSession(Wire):
         if direct is None:
             direct = learn_direct_events(connection)
         self._direct = connection if direct else None  # type: ignore[assignment]
+        now = now_types.get(type(connection))
+        if now is None:
+            now = learn_writes_now(connection)
+        self._now = connection if now else None  # type: ignore[assignment]
         self._timed, self._big, self._tokens = session_start(limits)
         self._last_in = 0.0
         self._heard = False

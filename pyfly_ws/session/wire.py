@@ -49,7 +49,7 @@ from ..exceptions import (
     WebSocketStateError,
 )
 from ..mapping.limits import LIMIT_RULES, Limits
-from .connection import Connection, DirectEvents
+from .connection import Connection, DirectEvents, WritesNow
 from .outbox import Outbox
 from .supervision import Supervision, log_limit, serving
 
@@ -115,6 +115,16 @@ def learn_direct_events(connection: Connection) -> bool:
     return direct
 
 
+now_types: dict[type, bool] = {}
+"""Per connection class: whether it is a :class:`~pyfly_ws.adapter.WritesNow` (see :func:`learn_writes_now`)."""
+
+
+def learn_writes_now(connection: Connection) -> bool:
+    """Whether ``connection`` can write a message without waiting, worked out once per class into :data:`now_types`."""
+    now = now_types[type(connection)] = isinstance(connection, WritesNow)
+    return now
+
+
 class Wire:
     """The state, receiving, sending, limits and close of one session: everything that runs per message.
 
@@ -134,6 +144,8 @@ class Wire:
     _outbox: Outbox
     _direct: DirectEvents | None
     """The connection itself when its ASGI events are read and written here (the direct path), else ``None``."""
+    _now: WritesNow | None
+    """The connection itself when it writes without waiting (:meth:`~pyfly_ws.adapter.WritesNow.send_now`)."""
     _timed: bool
     """Whether the limits need the time of each message."""
     _big: int
@@ -159,6 +171,7 @@ class Wire:
         "_supervisor",
         "_outbox",
         "_direct",
+        "_now",
         "_big",
         "_timed",
         "_last_in",
@@ -198,6 +211,9 @@ class Wire:
         if self._state is not _ACCEPTED:
             self._raise_for_state("send text")
         outbox = self._outbox
+        now = self._now
+        if now is not None and not outbox.writing and not outbox._queue and now.send_now(data):
+            return  # written without waiting: Outbox.send's path for an idle line, in one call
         direct = self._direct
         if direct is not None and not outbox.writing and not outbox._queue:
             outbox.writing = True
@@ -232,6 +248,9 @@ class Wire:
         if self._state is not _ACCEPTED:
             self._raise_for_state(operation)
         outbox = self._outbox
+        now = self._now
+        if now is not None and not outbox.writing and not outbox._queue and now.send_now(data):
+            return
         direct = self._direct
         if direct is not None and not outbox.writing and not outbox._queue:
             # direct: Outbox.send's path for an idle line, over the ASGI send, written out: once per message.

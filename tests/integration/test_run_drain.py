@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import signal
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
 
 from pyfly_ws import create_app, registry_of
-from tests.support.run_command import free_port, pyfly_ws_run, until_up
+from tests.support.run_command import drain_held, free_port
 from tests.support.run_target import HeldController
 
 
@@ -27,21 +24,5 @@ def test_run_drains_on_a_signal(adapter_name: str, server: str, sig: signal.Sign
     record = tmp_path / "record"
     port = free_port()
     args = ["tests.support.run_target:app", "--adapter", adapter_name, "--server", server, "--port", str(port)]
-    with pyfly_ws_run(args, record) as proc, ExitStack() as stack:
-        url = f"ws://127.0.0.1:{port}/ws/held"
-
-        def join() -> ClientConnection:
-            return stack.enter_context(connect(url, open_timeout=5))
-
-        clients = [until_up(join, proc), join()]
-        for ws in clients:
-            assert ws.recv(timeout=5) == "ready"
-        proc.send_signal(sig)
-        for ws in clients:
-            with pytest.raises(ConnectionClosed) as closed:
-                ws.recv(timeout=10)
-            assert closed.value.rcvd is not None
-            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "server shutting down")
-        out, _ = proc.communicate(timeout=10)
-        assert proc.returncode == 0, out
+    drain_held(args, record, sig, clients=2)
     assert record.read_text().splitlines() == ["started", *["disconnect 1001 server shutting down"] * 2]

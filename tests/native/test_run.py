@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidMessage
 from websockets.sync.client import ClientConnection, connect
 
 from tests.redis.redis_server import RedisServer, redis_server
-from tests.support.run_command import ROOT, free_port, pyfly_ws_run, until_up
+from tests.support.run_command import ROOT, drain_held, free_port, pyfly_ws_run, until_up
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -25,23 +25,7 @@ def test_a_signal_drains_every_session_with_1001(sig: signal.Signals, workers: i
     record = tmp_path / "record"
     port = free_port()
     args = ["tests.support.run_target:app", "--server", "picows", "--port", str(port), "--workers", str(workers)]
-    with pyfly_ws_run(args, record) as proc, ExitStack() as stack:
-        url = f"ws://127.0.0.1:{port}/ws/held"
-
-        def join() -> ClientConnection:
-            return stack.enter_context(connect(url, open_timeout=5))
-
-        clients = [until_up(join, proc), join(), join()]
-        for ws in clients:
-            assert ws.recv(timeout=5) == "ready"
-        proc.send_signal(sig)
-        for ws in clients:
-            with pytest.raises(ConnectionClosed) as closed:
-                ws.recv(timeout=10)
-            assert closed.value.rcvd is not None
-            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "server shutting down")
-        out, _ = proc.communicate(timeout=15)
-        assert proc.returncode == 0, out
+    out = drain_held(args, record, sig, clients=3)
     lines = record.read_text().splitlines()
     assert lines.count("started") == workers  # each worker ran the lifespan startup
     assert sorted(line for line in lines if line != "started") == ["disconnect 1001 server shutting down"] * 3

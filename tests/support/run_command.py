@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -10,9 +11,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TypeVar
+
+import pytest
 
 from tests.support.run_target import RECORD_ENV
 
@@ -61,3 +64,33 @@ def until_up(attempt: Callable[[], T], proc: subprocess.Popen[str], within: floa
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def drain_held(args: Sequence[str], record: Path, sig: int, clients: int) -> str:
+    """``pyfly-ws run ARGS`` serving ``/ws/held`` of ``tests.support.run_target``: ``clients`` sessions, then ``sig``.
+
+    Every session must end with 1001 ``server shutting down`` and the command with status 0;
+    returns what it printed.
+    """
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import ClientConnection, connect
+
+    port = next(arg for flag, arg in itertools.pairwise(args) if flag == "--port")
+    with pyfly_ws_run(args, record) as proc, ExitStack() as stack:
+        url = f"ws://127.0.0.1:{port}/ws/held"
+
+        def join() -> ClientConnection:
+            return stack.enter_context(connect(url, open_timeout=5))
+
+        opened = [until_up(join, proc)] + [join() for _ in range(clients - 1)]
+        for ws in opened:
+            assert ws.recv(timeout=5) == "ready"
+        proc.send_signal(sig)
+        for ws in opened:
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "server shutting down")
+        out, _ = proc.communicate(timeout=15)
+        assert proc.returncode == 0, out
+    return out
