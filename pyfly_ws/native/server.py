@@ -18,16 +18,19 @@ one built by another adapter, whose framework routes HTTP) is refused with a
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import signal
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..asgi.app import PyflyASGIApp
+from ..asgi.lifespan import Lifespan
 from ..discovery.routing import NOT_FOUND
 from ..exceptions import ConfigurationError
 from ..lifecycle.apps import largest_message_size
-from ..lifecycle.run import logger, refuse
+from ..lifecycle.run import refuse
 from ..session.connection import Handshake
 from .connection import NativeConnection
 from .http import RequestHead
@@ -120,9 +123,13 @@ class NativeServer:
         handler is installed (for a server run inside another program's loop).
         """
         loop = self._loop = asyncio.get_running_loop()
-        lifespan = _Lifespan(self.app)
-        if not await lifespan.startup():
-            raise SystemExit(3)
+        lifespan = Lifespan(self.app)
+        running = loop.create_task(lifespan.run())
+        try:
+            await lifespan.startup(math.inf)
+        except RuntimeError:  # the application logged why, in one line
+            await running
+            raise SystemExit(3) from None
         server = await loop.create_server(lambda: HandshakeProtocol(self), sock=sock, backlog=2048)
         signals = stop is None
         stop = asyncio.Event() if stop is None else stop
@@ -136,7 +143,7 @@ class NativeServer:
             elif loop.time() - first >= REPEAT_WINDOW:  # a second signal: stop now, whatever is still draining
                 for task in list(self.tasks):
                     task.cancel()
-                lifespan.cancel()
+                running.cancel()
 
         if signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -145,7 +152,8 @@ class NativeServer:
             if ready is not None:
                 ready()
             await stop.wait()
-            await lifespan.shutdown()  # drains the sessions (1001) first, then stops the hub and runs the hooks
+            with contextlib.suppress(RuntimeError):  # a failed hook: the application logged it
+                await lifespan.shutdown(math.inf)  # drains the sessions (1001), stops the hub, runs the hooks
         finally:
             if signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
@@ -155,42 +163,3 @@ class NativeServer:
                 task.cancel()
             if self.tasks:
                 await asyncio.wait(list(self.tasks), timeout=5.0)
-
-
-class _Lifespan:
-    """The application's ASGI lifespan, driven as an ASGI server drives it."""
-
-    def __init__(self, app: PyflyASGIApp) -> None:
-        self._app = app
-        self._events: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue()
-        self._answers: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-
-    async def _receive(self) -> Mapping[str, Any]:
-        return await self._events.get()
-
-    async def _send(self, message: Mapping[str, Any]) -> None:
-        await self._answers.put(message)
-
-    async def _step(self, kind: str) -> bool:
-        await self._events.put({"type": f"lifespan.{kind}"})
-        answer = await self._answers.get()
-        if answer["type"] == f"lifespan.{kind}.failed":
-            logger.error("lifespan %s failed: %s", kind, answer.get("message", ""))
-            return False
-        return True
-
-    async def startup(self) -> bool:
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
-        self._task = asyncio.get_running_loop().create_task(self._app(scope, self._receive, self._send))  # type: ignore[arg-type]
-        return await self._step("startup")
-
-    async def shutdown(self) -> bool:
-        done = await self._step("shutdown")
-        if self._task is not None:
-            await self._task
-        return done
-
-    def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()

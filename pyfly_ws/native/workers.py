@@ -80,15 +80,6 @@ def _run(server: NativeServer, sock: socket.socket, ready: Callable[[], None] | 
         uvloop.run(server.serve(sock, ready=ready))
 
 
-def _bind_again(sock: socket.socket) -> socket.socket:
-    """A new socket bound to ``sock``'s address, sharing it through ``SO_REUSEPORT``."""
-    again = socket.socket(sock.family, sock.type, sock.proto)
-    again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    again.bind(sock.getsockname())
-    return again
-
-
 def _spawn(server: NativeServer, sock: socket.socket, ready: Callable[[], None] | None) -> int:
     pid = os.fork()
     if pid:
@@ -98,7 +89,8 @@ def _spawn(server: NativeServer, sock: socket.socket, ready: Callable[[], None] 
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _die_with_parent()
-        own = _bind_again(sock)
+        host, port = sock.getsockname()[:2]
+        own = listen(host, port, reuse_port=True)  # its own socket in the port's group
         sock.close()
         _run(server, own, ready)
     except SystemExit as exc:

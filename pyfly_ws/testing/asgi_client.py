@@ -13,9 +13,9 @@ from urllib.parse import unquote, urlencode
 import anyio
 from anyio.abc import TaskGroup
 
+from ..asgi.lifespan import Lifespan
 from ..asgi_types import ASGIApp, Scope
 from .asgi_session import ASGISession
-from .lifespan import Lifespan
 from .session import TestSession
 
 __all__ = ["ASGIClient", "HeadersArg", "QueryArg"]

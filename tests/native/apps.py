@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 
 from pyfly_ws import (
+    ConfigurationError,
     Limits,
     SessionRegistry,
     WebSocketSession,
@@ -61,3 +62,17 @@ fallback_app = create_app(NativeController, fallback=app)
 
 autobahn_app = create_app(NativeController, limits=Limits(max_message_size=16 * 1024 * 1024))
 """``/ws/echo`` for Autobahn|Testsuite's fuzzing client, whose largest messages are 16 MiB."""
+
+
+class FailingStart:
+    """A service whose start fails, as an unreachable Redis would."""
+
+    async def start(self) -> None:
+        raise ConfigurationError("the test service cannot start")
+
+    async def stop(self) -> None:
+        pass
+
+
+failing_app = create_app(NativeController, services=[FailingStart()])
+"""An application whose lifespan startup fails."""

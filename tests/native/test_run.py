@@ -134,3 +134,11 @@ def test_without_picows_the_transport_names_the_extra_to_install() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert 'the native transport needs picows: pip install "pyfly-ws[picows]"' in done.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_failed_startup_exits_with_status_3_in_one_line(workers: str) -> None:
+    done = _run("tests.native.apps:failing_app", "--server", "picows", "--port", str(free_port()), "--workers", workers)
+    assert done.returncode == 3, done.stderr
+    assert "lifespan.startup hook failed: the test service cannot start" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,4 +1,7 @@
-"""Running an application's ASGI lifespan in-process, tolerant like uvicorn's ``lifespan="auto"``."""
+"""Driving an application's ASGI lifespan in-process, tolerant like uvicorn's ``lifespan="auto"``.
+
+The test client (:class:`~pyfly_ws.testing.ASGIClient`) and the native transport both run it.
+"""
 
 from __future__ import annotations
 
