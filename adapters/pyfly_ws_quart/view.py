@@ -1,18 +1,23 @@
 """The Quart view serving one endpoint, and how it turns Quart's cancellation into a disconnect.
 
-Quart runs a websocket view in a task and cancels that task when the client
-disconnects. Cancelling the application's own code at any ``await`` would
-break the core's contract: the handler must see
-:class:`~pyfly_ws.WebSocketDisconnect` from ``receive``/``send``, and
-``on_disconnect`` must run to completion. So the view runs the session in a
-child task and supervises it.
+Under the recorder (the usual case, :mod:`pyfly_ws_quart.recorder`) the view
+is told of a disconnect and runs the session in Quart's handler task itself.
+Once the session is over, a view whose client left ends cancelled, as Quart
+ends a hand-written one.
 
-- A cancellation that follows a recorded disconnect is taken back
+Without it, Quart cancels that task when the client disconnects. Cancelling
+the application's own code at any ``await`` would break the core's contract:
+the handler must see :class:`~pyfly_ws.WebSocketDisconnect` from
+``receive``/``send``, and ``on_disconnect`` must run to completion. So the
+view then runs the session in a child task and supervises it (:func:`supervise`):
+
+- A cancellation the connection counts as a disconnect (without the
+  recorder, every one: its close code is unknowable, 1005) is taken back
   (``Task.uncancel``). The peer's close code is handed to the connection,
   which interrupts the child only while it waits in ``receive``/``send``.
   When the child is done, the view re-raises ``CancelledError``: Quart
   cancelled its task and expects it to end cancelled.
-- Any other cancellation (server shutdown, an enclosing timeout) is genuine:
+- Any other cancellation (``departure()`` is ``None``: a server shutdown) is genuine:
   it is passed on to the child, the view waits for the child to finish,
   and then re-raises.
 """
@@ -27,7 +32,7 @@ from quart.globals import websocket_ctx
 
 from pyfly_ws import Endpoint
 
-from .connection import QuartConnection
+from .connection import CancelledConnection, QuartConnection
 
 __all__ = ["View", "make_view", "supervise"]
 
@@ -39,15 +44,24 @@ def make_view(endpoint: Endpoint, name: str) -> View:
     """The Quart view serving ``endpoint``, with ``name`` as its function name."""
 
     async def view(**raw_params: str) -> None:
-        connection = QuartConnection(websocket_ctx.websocket)
-        await supervise(connection, endpoint.serve(connection, raw_params), name)
+        connection = QuartConnection.of(websocket_ctx.websocket)
+        session = endpoint.serve(connection, raw_params)
+        del raw_params  # not held for as long as the session lives
+        if isinstance(connection, CancelledConnection):
+            await supervise(connection, session, name)
+        else:
+            await session
+            if connection.gone:
+                # End as a hand-written view whose client left ends: cancelled, so Quart skips what it
+                # skips then (the after_websocket functions, its close).
+                raise asyncio.CancelledError
 
     view.__name__ = view.__qualname__ = name
     view.__doc__ = f"WebSocket endpoint {endpoint.path}, served by {endpoint.qualname}."
     return view
 
 
-async def supervise(connection: QuartConnection, session: Coroutine[Any, Any, None], name: str = "session") -> None:
+async def supervise(connection: CancelledConnection, session: Coroutine[Any, Any, None], name: str = "session") -> None:
     """Run ``session`` in a child task, translating Quart's disconnect-cancellation (module docstring)."""
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()

@@ -108,7 +108,9 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
     try:
         with supervisor:
             try:
-                await handler(session)
+                running = handler(session)
+                del handler  # the bound method is not held for as long as the session lives
+                await running
             except Exception as exc:
                 await _handler_failed(endpoint, session, exc)
                 if trace is not None and not isinstance(exc, WebSocketDisconnect | ProtocolCloseError):

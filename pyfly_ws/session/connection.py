@@ -44,11 +44,13 @@ class Handshake:
     def from_scope(cls, scope: Mapping[str, Any]) -> Handshake:
         """Read the facts from an ASGI ``websocket`` scope."""
         client = scope.get("client")
+        if client and (type(client) is not tuple or len(client) != 2):  # a list, from some servers
+            client = (client[0], client[1])
         return cls(
             scope.get("path", "/"),
             scope.get("query_string", b""),
             scope.get("headers", ()),
-            (client[0], client[1]) if client else None,
+            client or None,
             tuple(scope.get("subprotocols", ())),
         )
 

@@ -1,19 +1,23 @@
 """The Quart adapter over a real uvicorn server and a real ``websockets`` client.
 
-Quart reports a client disconnect by cancelling the handler's task; most tests
-here check that the core sees a ``WebSocketDisconnect`` (with the client's
-close code) instead, and that ``on_disconnect`` runs exactly once.
+Quart reports a client disconnect by cancelling the handler's task. Under the
+recorder pyfly-ws installs, a pyfly-ws view is told of it instead; in an
+application whose handler class cannot be extended, the cancellation is all
+there is. The disconnect tests run both ways (``way``), and check that the core
+sees a ``WebSocketDisconnect`` (with the client's close code where it can be
+known) and that ``on_disconnect`` runs exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import anyio
 import httpx
 import pytest
-from quart import Quart
+from quart import Quart, websocket
 from quart.asgi import ASGIWebsocketConnection
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -121,6 +125,34 @@ def source(probe: Probe) -> Container:
     return container
 
 
+class Unrelated:
+    """A websocket handler class pyfly-ws cannot extend: it serves through Quart's own, so disconnects cancel."""
+
+    def __init__(self, app: Quart, scope: Any) -> None:
+        self.inner = ASGIWebsocketConnection(app, scope)
+
+    async def __call__(self, receive: Any, send: Any) -> None:
+        await self.inner(receive, send)
+
+
+@pytest.fixture(params=["told", "cancelled"])
+def way(request: pytest.FixtureRequest) -> str:
+    """How the view learns of a disconnect: told by the recorder, or by Quart's cancellation alone."""
+    return str(request.param)
+
+
+def app_for(source: Container, way: str) -> Quart:
+    app = pyfly_ws_quart.create_app(source)
+    if way == "cancelled":
+        app.asgi_websocket_class = Unrelated  # type: ignore[assignment]
+    return app
+
+
+def code_for(way: str, code: int) -> int:
+    """The close code the handler sees: the client's when told, 1005 (unknowable) from a cancellation."""
+    return code if way == "told" else 1005
+
+
 async def refused_status(url: str) -> int:
     with pytest.raises(InvalidStatus) as refused:
         async with connect(url):
@@ -160,6 +192,30 @@ async def test_mounts_into_an_existing_quart_app(source: Container, form: str) -
         assert await refused_status(f"{base}/nowhere") == 404  # the app's own answer is kept
 
 
+async def test_a_hand_written_view_beside_the_endpoints_is_still_cancelled(source: Container) -> None:
+    app = existing_app()
+    seen: asyncio.Queue[str] = asyncio.Queue()
+
+    @app.websocket("/mine")
+    async def mine() -> None:
+        await websocket.accept()
+        try:
+            await websocket.receive()
+        except asyncio.CancelledError:
+            seen.put_nowait("cancelled")
+            raise
+        seen.put_nowait("received, not cancelled")
+
+    pyfly_ws_quart.register(app, source)
+    with serve(app) as base:
+        async with connect(f"{base}/mine") as socket:
+            await socket.close(4005, "bye")
+        assert await asyncio.wait_for(seen.get(), 5) == "cancelled"
+        async with connect(f"{base}/ws/echo") as socket:  # and the endpoints beside it are told
+            await socket.send("still")
+            assert await socket.recv() == "still"
+
+
 def test_a_custom_websocket_class_keeps_working(source: Container) -> None:
     class Custom(ASGIWebsocketConnection):
         pass
@@ -196,17 +252,23 @@ async def test_close_code_and_reason_reach_each_side(source: Container, probe: P
             assert (socket.close_code, socket.close_reason) == (4001, "server says bye")
         assert await probe.next() == ("on_disconnect", "/ws/bye")
 
+
+async def test_the_clients_close_reaches_the_handler(source: Container, probe: Probe, way: str) -> None:
+    with serve(app_for(source, way)) as base:
         async with connect(f"{base}/ws/echo") as socket:
             await socket.send("ping")
             assert await socket.recv() == "ping"
             await socket.close(4002, "client done")
-        assert await probe.next() == ("left", "WebSocketDisconnect", 4002, "client done")
+        reason = "client done" if way == "told" else ""
+        assert await probe.next() == ("left", "WebSocketDisconnect", code_for(way, 4002), reason)
         assert await probe.next() == ("on_disconnect", "/ws/echo")
     assert probe.events.empty(), "on_disconnect must run exactly once per session"
 
 
-async def test_on_disconnect_runs_once_when_the_client_leaves_a_busy_sender(source: Container, probe: Probe) -> None:
-    with serve(pyfly_ws_quart.create_app(source)) as base:
+async def test_on_disconnect_runs_once_when_the_client_leaves_a_busy_sender(
+    source: Container, probe: Probe, way: str
+) -> None:
+    with serve(app_for(source, way)) as base:
         for _ in range(3):
             # max_queue=None: a client that stops reading would stall the closing handshake.
             async with connect(f"{base}/ws/flood", max_queue=None) as socket:
@@ -216,8 +278,8 @@ async def test_on_disconnect_runs_once_when_the_client_leaves_a_busy_sender(sour
     assert probe.events.empty(), "on_disconnect must run exactly once per session"
 
 
-async def test_a_timeout_in_the_handler_is_not_a_disconnect(source: Container, probe: Probe) -> None:
-    with serve(pyfly_ws_quart.create_app(source)) as base:
+async def test_a_timeout_in_the_handler_is_not_a_disconnect(source: Container, probe: Probe, way: str) -> None:
+    with serve(app_for(source, way)) as base:
         async with connect(f"{base}/ws/patient") as socket:
             assert await socket.recv() == "timed out: True"
             await socket.send(b"still here")
@@ -259,13 +321,13 @@ async def test_close_before_accept_refuses_with_403(source: Container, probe: Pr
     assert probe.events.empty(), "on_disconnect runs for accepted sessions only"
 
 
-async def test_send_after_the_peer_left_raises_a_disconnect(source: Container, probe: Probe) -> None:
-    with serve(pyfly_ws_quart.create_app(source)) as base:
+async def test_send_after_the_peer_left_raises_a_disconnect(source: Container, probe: Probe, way: str) -> None:
+    with serve(app_for(source, way)) as base:
         async with connect(f"{base}/ws/late") as socket:
             assert await probe.next() == ("accepted",)
             await socket.close(4004, "gone")
         probe.gate.set()
-        assert await probe.next() == ("send failed", "SessionClosedError", 4004)
+        assert await probe.next() == ("send failed", "SessionClosedError", code_for(way, 4004))
         assert await probe.next() == ("on_disconnect", "/ws/late")
 
 

@@ -233,6 +233,7 @@ async def test_a_query_token_is_blanked_out_of_log_lines(
     for name in ("uvicorn", "uvicorn.error"):
         monkeypatch.setattr(logging.getLogger(name), "propagate", True)
         monkeypatch.setattr(logging.getLogger(name), "disabled", False)
+        caplog.set_level(logging.DEBUG, logger=name)  # or a level it was given (WARNING) drops the line
     async with ASGIClient(app) as client:
         async with client.connect("/a/query", query="token=alice-token&x=1") as ws:
             assert await ws.receive_text() == "alice"
