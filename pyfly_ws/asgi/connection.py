@@ -64,10 +64,15 @@ class ASGIConnection:
         return self._gone
 
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
-        if not self._connected:
-            await self._await_connect()
         try:
-            await self.asgi_send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": list(headers)})
+            if not self._connected:  # _await_connect(), written out: once per connection, one frame fewer
+                message = await self.asgi_receive()
+                if message["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(*self.gone_with(message))
+                self._connected = True
+            await self.asgi_send(
+                {"type": "websocket.accept", "subprotocol": subprotocol, "headers": list(headers) if headers else []}
+            )
         except self.peer_gone_errors as exc:
             raise self.gone_error() from exc
 
