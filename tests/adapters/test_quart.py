@@ -107,6 +107,13 @@ class Endpoints:
         except WebSocketDisconnect as exc:  # the family: SessionClosedError is one
             self.probe.put("send failed", type(exc).__name__, exc.code)
 
+    @ws("/task")
+    async def task(self, session: WebSocketSession) -> None:
+        await session.accept()
+        running = asyncio.current_task()
+        assert running is not None
+        await session.send_text(getattr(running.get_coro(), "__qualname__", ""))
+
     async def on_disconnect(self, session: WebSocketSession) -> None:
         await asyncio.sleep(0)  # an awaiting hook must not be cut short by Quart's cancellation
         self.probe.put("on_disconnect", session.path)
@@ -144,7 +151,7 @@ def way(request: pytest.FixtureRequest) -> str:
 def app_for(source: Container, way: str) -> Quart:
     app = pyfly_ws_quart.create_app(source)
     if way == "cancelled":
-        app.asgi_websocket_class = Unrelated  # type: ignore[assignment]
+        app.asgi_websocket_class = Unrelated
     return app
 
 
@@ -190,6 +197,15 @@ async def test_mounts_into_an_existing_quart_app(source: Container, form: str) -
                 await socket.send(payload)
                 assert await socket.recv() == payload
         assert await refused_status(f"{base}/nowhere") == 404  # the app's own answer is kept
+
+
+async def test_a_told_session_runs_in_quarts_own_task_and_a_cancelled_one_in_a_task_of_its_own(
+    source: Container, way: str
+) -> None:
+    with serve(app_for(source, way)) as base:
+        async with connect(f"{base}/ws/task") as socket:
+            running = await socket.recv()
+    assert running == ("ASGIWebsocketConnection.handle_websocket" if way == "told" else "run_session")
 
 
 async def test_a_hand_written_view_beside_the_endpoints_is_still_cancelled(source: Container) -> None:
