@@ -60,9 +60,15 @@ class QuartConnection:
         return cls(websocket)
 
     @property
-    def gone(self) -> bool:
-        """Whether the peer is known to have left (its disconnect arrived, or the server refused a send)."""
-        return self._gone is not None or (self._departure is not None and self._departure.event is not None)
+    def gone(self) -> tuple[int, str] | None:
+        """The peer's close code and reason once it is known to have left, else ``None``.
+
+        It left once its disconnect arrived (or the server refused a send: 1006).
+        """
+        left = self._gone
+        if left is None and self._departure is not None:
+            left = self.departure()
+        return None if left is None else (left.code, left.reason)
 
     # -- the Connection contract ---------------------------------------------
 

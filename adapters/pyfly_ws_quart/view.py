@@ -51,7 +51,7 @@ def make_view(endpoint: Endpoint, name: str) -> View:
             await supervise(connection, session, name)
         else:
             await session
-            if connection.gone:
+            if connection.gone is not None:
                 # End as a hand-written view whose client left ends: cancelled, so Quart skips what it
                 # skips then (the after_websocket functions, its close).
                 raise asyncio.CancelledError

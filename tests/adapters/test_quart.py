@@ -19,6 +19,7 @@ import httpx
 import pytest
 from quart import Quart, websocket
 from quart.asgi import ASGIWebsocketConnection
+from quart.typing import ResponseTypes
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
@@ -206,6 +207,30 @@ async def test_a_told_session_runs_in_quarts_own_task_and_a_cancelled_one_in_a_t
         async with connect(f"{base}/ws/task") as socket:
             running = await socket.recv()
     assert running == ("ASGIWebsocketConnection.handle_websocket" if way == "told" else "run_session")
+
+
+async def test_a_session_the_client_left_ends_as_a_hand_written_view_does(source: Container, probe: Probe) -> None:
+    app = existing_app()
+    finished: list[str] = []
+
+    @app.websocket("/mine")
+    async def mine() -> None:
+        await websocket.accept()
+        await websocket.receive()
+
+    @app.after_websocket
+    async def after(response: ResponseTypes | None) -> ResponseTypes | None:
+        finished.append(websocket.path)
+        return response
+
+    pyfly_ws_quart.register(app, source)
+    with serve(app) as base:
+        for path in ("/mine", "/ws/echo"):
+            async with connect(f"{base}{path}") as socket:
+                await socket.close(4006, "left")
+        assert await probe.next() == ("left", "WebSocketDisconnect", 4006, "left")
+        assert await probe.next() == ("on_disconnect", "/ws/echo")
+    assert finished == [], "Quart runs no after_websocket function for a view whose client left"
 
 
 async def test_a_hand_written_view_beside_the_endpoints_is_still_cancelled(source: Container) -> None:
