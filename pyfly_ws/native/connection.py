@@ -195,12 +195,7 @@ class NativeConnection(WSListener):
             except UnicodeDecodeError:
                 self._fail(transport, CloseCode.INVALID_PAYLOAD, "text is not valid UTF-8")
                 return
-            waiter = self._waiter
-            if waiter is not None and not waiter.done():
-                self._waiter = None
-                waiter.set_result(message)
-            else:
-                self._deliver(message)
+            self._deliver(message)
             return
         if self._closing and kind is not _CLOSE:
             return

@@ -5,12 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -24,7 +19,6 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import connect as sync_connect
 from websockets.typing import Subprotocol
 
 import pyfly_ws
@@ -45,11 +39,10 @@ from tests.adapters import starlette_mounted
 from tests.support.blocked import messages_without
 from tests.support.drain import Held, assert_drains_on_shutdown
 from tests.support.probe import Probe
+from tests.support.run_command import drain_held, free_port
 from tests.support.server import serve
 
 pytestmark = pytest.mark.anyio
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @rest_controller
@@ -444,47 +437,10 @@ def test_routes_reports_what_a_fastapi_app_serves(
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.parametrize("target", ["fastapi_app", "starlette_app"])
 def test_pyfly_ws_run_drains_a_mounted_app_on_sigterm(target: str) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pyfly_ws", "run", f"tests.adapters.starlette_mounted:{target}", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        with contextlib.ExitStack() as stack:
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    first = stack.enter_context(sync_connect(f"ws://127.0.0.1:{port}/ws/wait", open_timeout=2))
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-            clients = [first, stack.enter_context(sync_connect(f"ws://127.0.0.1:{port}/ws/wait"))]
-            for ws in clients:
-                assert ws.recv(timeout=5) == "ready"
-            proc.send_signal(signal.SIGTERM)
-            for ws in clients:
-                with pytest.raises(ConnectionClosed) as closed:
-                    ws.recv(timeout=10)
-                assert closed.value.rcvd is not None
-                assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1001, "server shutting down")
-        out, _ = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    args = [f"tests.adapters.starlette_mounted:{target}", "--port", str(free_port())]
+    out = drain_held(args, None, signal.SIGTERM, clients=2, path="/ws/wait")
     assert out.count("on_disconnect /ws/wait 1001 server shutting down") == 2, out
 
 

@@ -66,8 +66,9 @@ def until_up(attempt: Callable[[], T], proc: subprocess.Popen[str], within: floa
             time.sleep(0.05)
 
 
-def drain_held(args: Sequence[str], record: Path, sig: int, clients: int) -> str:
-    """``pyfly-ws run ARGS`` serving ``/ws/held`` of ``tests.support.run_target``: ``clients`` sessions, then ``sig``.
+def drain_held(args: Sequence[str], record: Path | None, sig: int, clients: int, path: str = "/ws/held") -> str:
+    """``pyfly-ws run ARGS`` serving ``path`` (``/ws/held`` of ``tests.support.run_target``, or an endpoint that
+    also says ``ready`` and waits): ``clients`` sessions, then ``sig``.
 
     Every session must end with 1001 ``server shutting down`` and the command with status 0;
     returns what it printed.
@@ -77,7 +78,7 @@ def drain_held(args: Sequence[str], record: Path, sig: int, clients: int) -> str
 
     port = next(arg for flag, arg in itertools.pairwise(args) if flag == "--port")
     with pyfly_ws_run(args, record) as proc, ExitStack() as stack:
-        url = f"ws://127.0.0.1:{port}/ws/held"
+        url = f"ws://127.0.0.1:{port}{path}"
 
         def join() -> ClientConnection:
             return stack.enter_context(connect(url, open_timeout=5))
