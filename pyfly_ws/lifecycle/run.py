@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -72,7 +72,14 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
         return
     admitted: tuple[dict[str, Any], Principal | None] | None = None
     policy = endpoint.policy
-    if policy.guards or policy.authenticator is not None or _has_origin(connection.handshake.headers):
+    checked = bool(policy.guards) or policy.authenticator is not None
+    if not checked:
+        # Is there an Origin header to check? A loop here, not any(...) or a call: this runs for every handshake.
+        for name, _ in connection.handshake.headers:
+            if name == b"origin":
+                checked = True
+                break
+    if checked:
         admitted = await _admit(endpoint, connection, path_params, trace)
         if admitted is None:
             return
@@ -133,14 +140,6 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
         finally:
             registry._leave(endpoint.path, supervisor)
             supervisor.finish()
-
-
-def _has_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    # A loop, not any(...): this runs for every handshake, and a generator costs several times more.
-    for name, _ in headers:  # noqa: SIM110
-        if name == b"origin":
-            return True
-    return False
 
 
 async def _handler_failed(endpoint: Served, session: WebSocketSession, exc: Exception) -> None:

@@ -14,6 +14,7 @@ seconds for one and then ends; the next accept starts it again.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +25,9 @@ import anyio
 from ..tasks import current_loop, spawn_system_task
 
 __all__ = ["LINGER", "MIN_NAP", "Timekeeper", "Watched"]
+
+_asyncio_loop = asyncio._get_running_loop  # the running asyncio loop, or None (on trio)
+_INF = math.inf
 
 MIN_NAP = 0.01
 """The shortest sleep between two looks, in seconds."""
@@ -63,9 +67,9 @@ class Timekeeper:
     def watch(self, supervisor: Watched) -> None:
         """``supervisor``'s session was accepted: make sure its time limits are looked at in time."""
         limit = supervisor.shortest_limit
-        if limit == math.inf:
+        if limit == _INF:
             return
-        token = current_loop()
+        token = _asyncio_loop() or current_loop()  # asyncio's C getter first: this runs once per connection
         if self._token is not token:  # not running, or running on an event loop that is gone
             self._token = token
             self._nap = max(MIN_NAP, limit / 4)

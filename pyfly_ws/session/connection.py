@@ -46,12 +46,13 @@ class Handshake:
         client = scope.get("client")
         if client and (type(client) is not tuple or len(client) != 2):  # a list, from some servers
             client = (client[0], client[1])
+        offered = scope.get("subprotocols")
         return cls(
             scope.get("path", "/"),
             scope.get("query_string", b""),
             scope.get("headers", ()),
             client or None,
-            tuple(scope.get("subprotocols", ())),
+            tuple(offered) if offered else (),
         )
 
 

@@ -78,16 +78,17 @@ class CountedSession(WebSocketSession):
         endpoint: str,
     ) -> None:
         super().__init__(connection, path_params, limits, supervisor)
-        traffic = self._traffic = figures.traffic_of(endpoint)
-        outbox = CountedOutbox(connection, self._overflow, limits, supervisor)
-        outbox._traffic = traffic
-        outbox.eager = self._outbox.eager
-        self._outbox = outbox
+        self._traffic = figures.traffic_of(endpoint)
         self._figures = figures
         self._endpoint = endpoint
         self._initiator: Initiator | None = None
         self._cause: str | None = None
         self._opened = 0.0
+
+    def _new_outbox(self) -> Outbox:
+        outbox = CountedOutbox(self._connection, self._overflow, self._limits, self._supervisor)
+        outbox._traffic = self._traffic
+        return outbox
 
     async def accept(
         self,
@@ -126,8 +127,17 @@ class CountedSession(WebSocketSession):
                         text: str | None = event.get("text")
                         message = text if text is not None else (event.get("bytes") or b"")
                     elif stop and kind_of_event == "websocket.disconnect":
-                        # The end of an iteration: no WebSocketDisconnect is made only to be caught.
-                        self._mark_gone(*direct.gone_with(event))
+                        # The end of an iteration: no WebSocketDisconnect is made only to be caught,
+                        # and _mark_gone is written out (once per connection).
+                        code, reason = direct.gone_with(event)
+                        self._frame_due = False
+                        if self._state is not _CLOSED:
+                            if self._initiator is None:  # counted
+                                self._initiator = "client"  # counted
+                            self._close_code = code
+                            self._close_reason = reason
+                            self._state = _CLOSED
+                        self._peer_gone = True
                         raise StopAsyncIteration
                     else:
                         message = direct.message_of(event)
@@ -169,9 +179,31 @@ class CountedSession(WebSocketSession):
         traffic.sent_bytes += len(data) if data.isascii() else _size(data)  # counted
         outbox = self._outbox
         now = self._now
+        direct = self._direct
+        if outbox is None:
+            if self._writing_since is None:  # an idle line, and no message ever had to wait: no outbox at all
+                if now is not None and now.send_now(data):
+                    return  # written without waiting, in one call
+                self._writing_since = _monotonic()
+                try:
+                    if direct is None:
+                        await self._connection.send(data)  # plain
+                    else:
+                        await direct.asgi_send({"type": "websocket.send", "text": data})  # direct
+                except Exception as exc:
+                    self._write_failed(exc, "send text")
+                    raise
+                finally:
+                    self._writing_since = None
+                    outbox = self._outbox  # made while this write was on its way: the line is its now
+                    if outbox is not None:
+                        outbox.written()
+                if outbox is not None and outbox._queue:
+                    await outbox.flush_later()
+                return
+            outbox = self._outbox_made()  # a write is on its way: this message waits in the outbox
         if now is not None and not outbox.writing and not outbox._queue and now.send_now(data):
             return  # written without waiting: Outbox.send's path for an idle line, in one call
-        direct = self._direct
         if direct is not None and not outbox.writing and not outbox._queue:
             outbox.writing = True
             outbox.since = _monotonic()
@@ -203,7 +235,7 @@ class CountedSession(WebSocketSession):
             traffic = self._traffic
             traffic.sent += 1
             traffic.sent_bytes += _size(data)
-            Outbox.post(self._outbox, data, eager=True)  # the plain post: counted here, once
+            Outbox.post(self._outbox_made(), data, eager=True)  # the plain post: counted here, once
         else:
             Wire._send_from_outside(self, data, operation)
 

@@ -9,6 +9,9 @@ policy decides: ``block`` the sender until there is room (up to
 1013. A write the server has not finished within ``send_timeout`` is found by
 the registry's timekeeper (see :meth:`Supervisor.due <pyfly_ws.lifecycle.supervisor.Supervisor.due>`),
 which closes with 1013.
+
+A session makes its outbox only when a message first has to wait, or is
+posted: until then it writes at once itself (see ``Wire._outbox_made``).
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from ..tasks import asyncio_task_getter
 from .connection import Connection, RawHeaders
 from .credentials import Credentials, verified
 from .messaging import DEFAULT_REQUEST_TIMEOUT, Messenger
-from .outbox import Outbox
 from .supervision import Supervision, log_refusal
 from .tracing import SessionTrace
 from .wire import (
@@ -31,10 +30,8 @@ from .wire import (
     SessionState,
     Wire,
     closed_by,
-    direct_types,
-    learn_direct_events,
-    learn_writes_now,
-    now_types,
+    learn_ways,
+    ways,
 )
 
 __all__ = [
@@ -151,21 +148,18 @@ class WebSocketSession(Wire):
         self._was_accepted = False
         self._limits = limits
         self._supervisor = supervisor
-        self._outbox = outbox = Outbox(connection, self._overflow, limits, supervisor)
-        direct = direct_types.get(type(connection))
-        if direct is None:
-            direct = learn_direct_events(connection)
-        self._direct = connection if direct else None  # type: ignore[assignment]
-        now = now_types.get(type(connection))
-        if now is None:
-            now = learn_writes_now(connection)
-        self._now = connection if now else None  # type: ignore[assignment]
+        self._outbox = None  # made when a message first has to wait, or is posted (Wire._outbox_made)
+        self._writing_since = None
+        way = ways.get(type(connection))
+        if way is None:
+            way = learn_ways(connection)
+        self._direct = connection if way[0] else None  # type: ignore[assignment]
+        self._now = connection if way[1] else None  # type: ignore[assignment]
         self._timed, self._big, self._tokens = session_start(limits)
         self._last_in = 0.0
         self._heard = False
         self._frame_due = False
-        self._task_of = task_of = asyncio_task_getter()
-        outbox.eager = task_of is not None  # asyncio: the hub's fan-out may write in its own task
+        self._task_of = asyncio_task_getter()
         self._receiver = None
         self._withdrawn = False
         self._resume = None
@@ -281,12 +275,12 @@ class WebSocketSession(Wire):
     @property
     def pending(self) -> int:
         """Messages sent but still waiting in the outgoing queue for a slow client."""
-        return len(self._outbox)
+        return 0 if self._outbox is None else len(self._outbox)
 
     @property
     def dropped(self) -> int:
         """Messages discarded by the ``drop_oldest`` overflow policy."""
-        return self._outbox.dropped
+        return 0 if self._outbox is None else self._outbox.dropped
 
     # -- handshake -------------------------------------------------------
 
@@ -361,7 +355,7 @@ class WebSocketSession(Wire):
             if self._state is _CONNECTING:
                 raise WebSocketStateError("cannot post before accept(): call `await session.accept()` first")
             return False
-        return self._outbox.post(data)
+        return self._outbox_made().post(data)
 
     # -- messages (message-level endpoints) --------------------------------
 
@@ -429,8 +423,11 @@ class WebSocketSession(Wire):
         reason = check_reason(reason) if reason else ""
         if self._state is _CLOSED:
             return
-        if self._state is _ACCEPTED and (self._outbox.writing or len(self._outbox)):
-            await self._outbox.flush(self._limits.send_timeout)
+        outbox = self._outbox
+        if self._state is _ACCEPTED and (
+            self._writing_since is not None if outbox is None else outbox.writing or len(outbox)
+        ):
+            await self._outbox_made().flush(self._limits.send_timeout)
             if self.closed:
                 return
         await self._close_now(code, reason)

@@ -100,29 +100,24 @@ _monotonic = time.monotonic
 
 _serving = serving.get
 
-direct_types: dict[type, bool] = {}
-"""Per connection class: whether the session takes the direct path (see :func:`learn_direct_events`)."""
+ways: dict[type, tuple[bool, bool]] = {}
+"""Per connection class: whether the session takes the direct path, and whether the connection writes now
+(see :func:`learn_ways`)."""
 
 
-def learn_direct_events(connection: Connection) -> bool:
-    """Whether the session may read and write ``connection``'s ASGI events itself (the direct path).
+def learn_ways(connection: Connection) -> tuple[bool, bool]:
+    """How the session speaks to ``connection``: ``(direct, now)``, worked out once per class into :data:`ways`.
 
-    Worked out on the first connection of each class (an ``isinstance`` check
-    against a runtime protocol costs microseconds) and kept in
-    :data:`direct_types`, which the session reads for every later one.
+    *direct*: the session may read and write the connection's ASGI events
+    itself (a :class:`~pyfly_ws.adapter.DirectEvents` that says so); *now*: the
+    connection can write a message without waiting (a
+    :class:`~pyfly_ws.adapter.WritesNow`). An ``isinstance`` check against a
+    runtime protocol costs microseconds, so it is made on the first connection
+    of each class, and the session reads :data:`ways` for every later one.
     """
-    direct = direct_types[type(connection)] = isinstance(connection, DirectEvents) and connection.direct_events
-    return direct
-
-
-now_types: dict[type, bool] = {}
-"""Per connection class: whether it is a :class:`~pyfly_ws.adapter.WritesNow` (see :func:`learn_writes_now`)."""
-
-
-def learn_writes_now(connection: Connection) -> bool:
-    """Whether ``connection`` can write a message without waiting, worked out once per class into :data:`now_types`."""
-    now = now_types[type(connection)] = isinstance(connection, WritesNow)
-    return now
+    direct = isinstance(connection, DirectEvents) and connection.direct_events
+    found = ways[type(connection)] = (direct, isinstance(connection, WritesNow))
+    return found
 
 
 class Wire:
@@ -141,7 +136,10 @@ class Wire:
     _was_accepted: bool
     _limits: Limits
     _supervisor: Supervision | None
-    _outbox: Outbox
+    _outbox: Outbox | None
+    """The outgoing queue, made when a message first has to wait or is posted (see :meth:`_outbox_made`)."""
+    _writing_since: float | None
+    """While there is no outbox: when the write on its way began (``time.monotonic()``), else ``None``."""
     _direct: DirectEvents | None
     """The connection itself when its ASGI events are read and written here (the direct path), else ``None``."""
     _now: WritesNow | None
@@ -170,6 +168,7 @@ class Wire:
         "_limits",
         "_supervisor",
         "_outbox",
+        "_writing_since",
         "_direct",
         "_now",
         "_big",
@@ -212,9 +211,31 @@ class Wire:
             self._raise_for_state("send text")
         outbox = self._outbox
         now = self._now
+        direct = self._direct
+        if outbox is None:
+            if self._writing_since is None:  # an idle line, and no message ever had to wait: no outbox at all
+                if now is not None and now.send_now(data):
+                    return  # written without waiting, in one call
+                self._writing_since = _monotonic()
+                try:
+                    if direct is None:
+                        await self._connection.send(data)  # plain
+                    else:
+                        await direct.asgi_send({"type": "websocket.send", "text": data})  # direct
+                except Exception as exc:
+                    self._write_failed(exc, "send text")
+                    raise
+                finally:
+                    self._writing_since = None
+                    outbox = self._outbox  # made while this write was on its way: the line is its now
+                    if outbox is not None:
+                        outbox.written()
+                if outbox is not None and outbox._queue:
+                    await outbox.flush_later()
+                return
+            outbox = self._outbox_made()  # a write is on its way: this message waits in the outbox
         if now is not None and not outbox.writing and not outbox._queue and now.send_now(data):
             return  # written without waiting: Outbox.send's path for an idle line, in one call
-        direct = self._direct
         if direct is not None and not outbox.writing and not outbox._queue:
             outbox.writing = True
             outbox.since = _monotonic()
@@ -249,9 +270,35 @@ class Wire:
             self._raise_for_state(operation)
         outbox = self._outbox
         now = self._now
+        direct = self._direct
+        if outbox is None:
+            if self._writing_since is None:  # an idle line, and no message ever had to wait: no outbox at all
+                if now is not None and now.send_now(data):
+                    return
+                self._writing_since = _monotonic()
+                try:
+                    if direct is None:
+                        await self._connection.send(data)  # plain
+                    else:
+                        await direct.asgi_send(  # direct
+                            {"type": "websocket.send", "text": data}
+                            if type(data) is str
+                            else {"type": "websocket.send", "bytes": data}
+                        )
+                except Exception as exc:
+                    self._write_failed(exc, operation)
+                    raise
+                finally:
+                    self._writing_since = None
+                    outbox = self._outbox  # made while this write was on its way: the line is its now
+                    if outbox is not None:
+                        outbox.written()
+                if outbox is not None and outbox._queue:
+                    await outbox.flush_later()
+                return
+            outbox = self._outbox_made()  # a write is on its way: this message waits in the outbox
         if now is not None and not outbox.writing and not outbox._queue and now.send_now(data):
             return
-        direct = self._direct
         if direct is not None and not outbox.writing and not outbox._queue:
             # direct: Outbox.send's path for an idle line, over the ASGI send, written out: once per message.
             outbox.writing = True
@@ -286,11 +333,45 @@ class Wire:
         """
         state = self._state
         if state is _ACCEPTED:
-            self._outbox.post(data, eager=True)
+            self._outbox_made().post(data, eager=True)
         elif state is _CONNECTING:
             self._raise_for_state(operation)
         else:
             logger.debug("%s: dropped a message sent from another task after the session closed", self.path)
+
+    def _write_failed(self, exc: Exception, operation: str) -> None:
+        """A write without the outbox raised ``exc``: a vanished peer becomes :class:`SessionClosedError`; the
+        caller re-raises anything else."""
+        direct = self._direct
+        if direct is None:
+            if isinstance(exc, WebSocketDisconnect):
+                self._send_failed(exc, operation)
+        elif isinstance(exc, direct.peer_gone_errors):
+            self._send_failed(direct.gone_error(), operation, exc)
+
+    def _outbox_made(self) -> Outbox:
+        """The session's outbox, made now if it is not yet: a message has to wait, or is posted.
+
+        Most sessions never need one: while no message has had to wait, a send
+        writes at once and the session itself keeps when that write began. An
+        outbox made while a write is on its way takes the line over; the
+        write, when it ends, tells the outbox, which then sends what queued up.
+        """
+        outbox = self._outbox
+        if outbox is None:
+            outbox = self._outbox = self._new_outbox()
+            outbox.eager = self._task_of is not None  # asyncio: the hub's fan-out may write in its own task
+            since = self._writing_since
+            if since is not None:
+                outbox.writing = True
+                outbox.since = since
+            if self._state is _CLOSED:
+                outbox.clear()
+        return outbox
+
+    def _new_outbox(self) -> Outbox:
+        """A new outbox for this session (a counted session's counts what it drops)."""
+        return Outbox(self._connection, self._overflow, self._limits, self._supervisor)
 
     def _send_failed(
         self, exc: SessionClosedError | WebSocketDisconnect, operation: str, cause: BaseException | None = None
@@ -371,8 +452,15 @@ class Wire:
                         text: str | None = event.get("text")
                         message = text if text is not None else (event.get("bytes") or b"")
                     elif stop and kind_of_event == "websocket.disconnect":
-                        # The end of an iteration: no WebSocketDisconnect is made only to be caught.
-                        self._mark_gone(*direct.gone_with(event))
+                        # The end of an iteration: no WebSocketDisconnect is made only to be caught,
+                        # and _mark_gone is written out (once per connection).
+                        code, reason = direct.gone_with(event)
+                        self._frame_due = False
+                        if self._state is not _CLOSED:
+                            self._close_code = code
+                            self._close_reason = reason
+                            self._state = _CLOSED
+                        self._peer_gone = True
                         raise StopAsyncIteration
                     else:
                         message = direct.message_of(event)
@@ -442,7 +530,8 @@ class Wire:
         self._close_code = code
         self._close_reason = reason
         self._frame_due = True
-        self._outbox.clear()
+        if self._outbox is not None:
+            self._outbox.clear()
 
     async def _finish_close(self) -> None:
         """Finish closing: send the close frame if it is due and nobody else is sending it.
@@ -571,6 +660,8 @@ class Activity(NamedTuple):
 def activity(wire: Wire) -> Activity:
     """The session's :class:`Activity`, for the supervisor's time limits."""
     outbox = wire._outbox
+    if outbox is None:
+        return Activity(wire._heard, wire._last_in, wire._writing_since)
     return Activity(wire._heard, wire._last_in, outbox.since if outbox.writing else None)
 
 
@@ -585,7 +676,8 @@ def finish(wire: Wire) -> None:
     The outbox lets go of the session too (nothing is sent any more), so the
     session is freed by reference counting, without the cycle collector.
     """
-    wire._outbox.detach()
+    if wire._outbox is not None:
+        wire._outbox.detach()
     finalizers = wire._finalizers
     if finalizers is None:  # most sessions: no room joined
         return
@@ -613,4 +705,4 @@ def deliver(wire: Wire, data: str | bytes) -> bool:
     """
     if wire._state is not _ACCEPTED:
         return False
-    return wire._outbox.post(data, eager=True)
+    return wire._outbox_made().post(data, eager=True)

@@ -8,8 +8,11 @@ from typing import Any
 import anyio
 import pytest
 
-from pyfly_ws import Limits, SessionClosedError
+from pyfly_ws import Limits, SessionClosedError, WebSocketSession
 from pyfly_ws.session.outbox import Outbox
+from pyfly_ws.session.wire import activity
+from tests.support.fake import FakeConnection
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -224,3 +227,55 @@ async def test_without_eager_or_on_a_plain_post_every_message_goes_through_the_w
         assert box.post("b")  # a plain post always queues
         await box.flush(5)
     assert line.written == ["a", "b"] and spawn.count == 1
+
+
+class HeldConnection(FakeConnection):
+    """A fake connection whose ``send`` waits while ``line`` is held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = Line()
+
+    async def send(self, data: str | bytes) -> None:
+        await self.line.send(data)
+        await super().send(data)
+
+
+async def test_a_session_makes_its_outbox_only_when_a_message_has_to_wait() -> None:
+    connection = HeldConnection()
+    session = WebSocketSession(connection)
+    await session.accept()
+    for text in ("a", "b"):
+        await session.send_text(text)
+    await session.send_bytes(b"c")
+    assert connection.sent == ["a", "b", b"c"]
+    assert session._outbox is None  # nothing ever waited: no outbox was made
+    assert activity(session).writing_since is None
+
+    connection.line.hold()
+    async with anyio.create_task_group() as group:
+        group.start_soon(session.send_text, "held")
+        await eventually(lambda: activity(session).writing_since is not None)  # send_timeout sees this write
+        assert session._outbox is None
+        await session.send_text("queued")  # the line is busy: this one waits in an outbox, made now
+        await session.send_bytes(b"queued too")
+        assert session._outbox is not None and session.pending == 2
+        assert activity(session).writing_since is not None  # the outbox took the write on its way over
+        connection.line.open.set()
+    assert connection.sent == ["a", "b", b"c", "held", "queued", b"queued too"]
+    assert session.pending == 0 and activity(session).writing_since is None
+
+
+async def test_a_close_waits_for_a_write_on_its_way_without_an_outbox() -> None:
+    connection = HeldConnection()
+    session = WebSocketSession(connection)
+    await session.accept()
+    connection.line.hold()
+    async with anyio.create_task_group() as group:
+        group.start_soon(session.send_text, "held")
+        await eventually(lambda: activity(session).writing_since is not None)
+        group.start_soon(session.close, 4000, "done")
+        await anyio.sleep(0.01)
+        assert connection.closed is None  # the close waits for the message on its way
+        connection.line.open.set()
+    assert connection.sent == ["held"] and connection.closed == (4000, "done")
