@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from starlette.applications import Starlette
 from starlette.routing import Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
 
 from pyfly_ws import Endpoint, Service, SessionRegistry, discover
 from pyfly_ws.adapter import REGISTRY_ATTRIBUTE, Page, pages_beside
@@ -33,8 +32,9 @@ class EndpointApp:
     """The ASGI application of one endpoint's route.
 
     Starlette hands an object that is not a function the raw ASGI ``receive``
-    and ``send`` (middleware included), so messages skip the native socket's
-    per-message bookkeeping; the handshake and the close still go through it.
+    and ``send`` (middleware included), so the session speaks ASGI through
+    them, as a hand-written ASGI app does: no native ``WebSocket`` is made,
+    and messages skip its per-message bookkeeping.
     """
 
     __slots__ = ("endpoint", "_serve")
@@ -47,8 +47,7 @@ class EndpointApp:
         return f"<pyfly_ws endpoint {self.endpoint.qualname}>"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        websocket = WebSocket(scope, receive, send)
-        await self._serve(StarletteConnection(websocket, receive, send), scope.get("path_params") or {})
+        await self._serve(StarletteConnection.from_asgi(scope, receive, send), scope.get("path_params") or {})
 
 
 def endpoint_route(endpoint: Endpoint, prefix: str = "") -> WebSocketRoute:

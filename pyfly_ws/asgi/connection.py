@@ -59,6 +59,11 @@ class ASGIConnection:
         self._scope = scope
 
     @property
+    def scope(self) -> Scope:
+        """The connection's ASGI scope, as the server gave it."""
+        return self._scope
+
+    @property
     def gone(self) -> tuple[int, str] | None:
         """The peer's close code and reason once it is gone (1006 without a close frame), else ``None``."""
         return self._gone

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
@@ -301,6 +301,45 @@ async def test_connection_keeps_reporting_a_departed_peer() -> None:
     with pytest.raises(WebSocketDisconnect):
         await closed.send("x")
     await closed.close(1000, "")
+
+
+async def test_a_connection_over_asgi_makes_its_native_socket_only_when_asked_in_the_state_it_is_in() -> None:
+    sent: list[dict[str, Any]] = []
+    incoming = iter([{"type": "websocket.connect"}, {"type": "websocket.receive", "text": "hi"}])
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/x", "headers": []}
+    connection = StarletteConnection.from_asgi(scope, receive, send)
+    await connection.accept("chat", [(b"x-a", b"1")])
+    assert sent == [{"type": "websocket.accept", "subprotocol": "chat", "headers": [(b"x-a", b"1")]}]
+    assert await connection.receive() == "hi"
+    socket = connection.websocket  # made now, accepted as the connection is
+    assert socket is connection.websocket and socket.scope is scope
+    assert (socket.client_state, socket.application_state) == (WebSocketState.CONNECTED, WebSocketState.CONNECTED)
+    await socket.send_text("through the socket")
+    await connection.close(4001, "bye")  # through the socket, whose state follows
+    assert sent[1:] == [
+        {"type": "websocket.send", "text": "through the socket"},
+        {"type": "websocket.close", "code": 4001, "reason": "bye"},
+    ]
+    assert socket.application_state is WebSocketState.DISCONNECTED
+
+    unopened = StarletteConnection.from_asgi(scope, receive, send)
+    assert unopened.websocket.client_state is WebSocketState.CONNECTING  # nothing was read yet
+    refused_receive = iter([{"type": "websocket.connect"}])
+
+    async def receive_once() -> dict[str, Any]:
+        return next(refused_receive)
+
+    refused = StarletteConnection.from_asgi(scope, receive_once, send)
+    await refused.close(1008, "")
+    assert refused.websocket.application_state is WebSocketState.DISCONNECTED
+    assert refused.websocket.client_state is WebSocketState.CONNECTED
 
 
 def test_adapter_object_matches_the_entry_point() -> None:
