@@ -74,7 +74,10 @@ class QuartConnection:
 
     async def accept(self, subprotocol: str | None, headers: RawHeaders) -> None:
         """Complete the handshake; Quart sends ``headers`` (re-encoded as UTF-8) with the response."""
-        extra = Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers])
+        # None without headers: Quart makes its Headers itself then, and copies any it is given.
+        extra = None
+        if headers:
+            extra = Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers])
         await self._call(self.websocket.accept(extra, subprotocol))
 
     async def receive(self) -> str | bytes:
