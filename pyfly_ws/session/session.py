@@ -29,6 +29,7 @@ from .wire import (
     _CONNECTING,
     SessionState,
     Wire,
+    activity,
     closed_by,
     learn_ways,
     ways,
@@ -423,10 +424,7 @@ class WebSocketSession(Wire):
         reason = check_reason(reason) if reason else ""
         if self._state is _CLOSED:
             return
-        outbox = self._outbox
-        if self._state is _ACCEPTED and (
-            self._writing_since is not None if outbox is None else outbox.writing or len(outbox)
-        ):
+        if self._state is _ACCEPTED and (self.pending or activity(self).writing_since is not None):
             await self._outbox_made().flush(self._limits.send_timeout)
             if self.closed:
                 return

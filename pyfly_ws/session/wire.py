@@ -352,6 +352,8 @@ class Wire:
     def _outbox_made(self) -> Outbox:
         """The session's outbox, made now if it is not yet: a message has to wait, or is posted.
 
+        Called only while the session is accepted (each caller checks first).
+
         Most sessions never need one: while no message has had to wait, a send
         writes at once and the session itself keeps when that write began. An
         outbox made while a write is on its way takes the line over; the
@@ -365,8 +367,6 @@ class Wire:
             if since is not None:
                 outbox.writing = True
                 outbox.since = since
-            if self._state is _CLOSED:
-                outbox.clear()
         return outbox
 
     def _new_outbox(self) -> Outbox:
