@@ -216,6 +216,9 @@ def bench_smoke(session: nox.Session) -> None:
     session.run("python", "-m", "bench", "--smoke", "--out", ".bench-smoke")
     session.run("python", "-m", "bench.metrics", "--rounds", "2", "--connections", "50", "--messages", "500")
     session.run("python", "-m", "bench.history", "--rounds", "1", "--sessions", "20", "--messages", "20")
+    session.run(
+        "python", "-m", "bench.text_limit", "--rounds", "1", "--window", "0.1", "--out", ".bench-smoke/text_limit"
+    )
     micro = ["--targets", "pyfly-asgi", "pyfly-asgi-auth", "pyfly-asgi-jwt", "--connections", "50", "--messages", "500"]
     session.run("python", "-m", "bench.micro", *micro)
 

@@ -58,11 +58,12 @@ BASE = "raw ASGI"
 
 
 @contextmanager
-def _raw_picows() -> Iterator[Served]:
-    """The raw picows echo on a free port, in a process group of its own (for its memory and CPU)."""
+def picows_process(module: str, *args: str) -> Iterator[Served]:
+    """A picows echo of ``bench.targets`` (``module``) on a free port, in a process group of its own (for its
+    memory and CPU)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.targets.picows_raw", "--port", str(port)],
+        [sys.executable, "-m", module, "--port", str(port), *args],
         cwd=run.ROOT,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
@@ -76,7 +77,7 @@ def _raw_picows() -> Iterator[Served]:
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the raw picows echo did not start") from None
+                    raise RuntimeError(f"{module} {' '.join(args)} did not start") from None
                 time.sleep(0.05)
         yield Served(f"ws://127.0.0.1:{port}", process.pid)
     finally:
@@ -97,7 +98,11 @@ def measure(rounds: int, window: float, warmup: float, idle_count: int, log: Any
         with ExitStack() as stack:
             served: dict[str, Served] = {}
             for row, server, target in ROWS:
-                served[row] = stack.enter_context(_raw_picows()) if not server else run._serve(stack, server, target)
+                served[row] = (
+                    stack.enter_context(picows_process("bench.targets.picows_raw"))
+                    if not server
+                    else run._serve(stack, server, target)
+                )
             names = [f"{_label(row)}={served[row].url}@{served[row].pid}" for row, _, _ in ROWS]
             run._client("echo", *names, "--clients", "10", "--rounds", "1", "--window", "0.2")  # all warmed alike
             for row, _, _ in ROWS:
