@@ -29,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -127,11 +127,11 @@ def measure(rounds: int, window: float, warmup: float, idle_count: int, log: Any
     }
 
 
-def _median(samples: list[dict[str, float]], metric: str) -> float:
+def median(samples: list[dict[str, float]], metric: str) -> float:
     return statistics.median(sample[metric] for sample in samples)
 
 
-def _ratio(samples: dict[str, list[dict[str, float]]], base: dict[str, list[dict[str, float]]], figure: str) -> float:
+def ratio(samples: dict[str, list[dict[str, float]]], base: dict[str, list[dict[str, float]]], figure: str) -> float:
     """The median of the per-round ratios to the base row (both measured in the same round)."""
     pairs = zip(samples[figure], base[figure], strict=True)
     return statistics.median(mine["rate"] / theirs["rate"] for mine, theirs in pairs)
@@ -149,43 +149,70 @@ def table(data: dict[str, Any], command: str) -> str:
         cells = [row]
         for clients, size in ECHO:
             figure = f"echo {clients}c {size}B"
-            rate = _median(figures[figure], "rate")
-            cells.append(f"{rate:,.0f} ({_ratio(figures, base, figure):.2f}x)")
+            rate = median(figures[figure], "rate")
+            cells.append(f"{rate:,.0f} ({ratio(figures, base, figure):.2f}x)")
         for figure in ("echo 10c 32B", "echo 100c 16384B"):
-            cells.append(f"{_median(figures[figure], 'p50_ms'):.3f} / {_median(figures[figure], 'p99_ms'):.3f}")
-        cells.append(f"{_median(figures['connect'], 'rate'):,.0f} ({_ratio(figures, base, 'connect'):.2f}x)")
-        cells.append(f"{_median(figures['idle memory'], 'bytes_per_connection') / 1024:.1f}")
+            cells.append(f"{median(figures[figure], 'p50_ms'):.3f} / {median(figures[figure], 'p99_ms'):.3f}")
+        cells.append(f"{median(figures['connect'], 'rate'):,.0f} ({ratio(figures, base, 'connect'):.2f}x)")
+        cells.append(f"{median(figures['idle memory'], 'bytes_per_connection') / 1024:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
-    plan = data["plan"]
-    notes = [
-        "",
+    memory = (
+        f"memory: server RSS with {data['plan']['idle_count']} idle connections open, minus with none, per connection"
+    )
+    return "\n".join(lines + footer(command, data["plan"], memory)) + "\n"
+
+
+def footer(command: str, plan: dict[str, Any], more: str = "") -> list[str]:
+    """The lines under a table: the command, how it measured (``more`` added), the versions."""
+    how = (
         f"Command: `{command}`. One run, every row started at once on CPU 0, the load on CPU 1; "
         f"{plan['rounds']} interleaved windows of {plan['window']} s per figure, medians; "
-        f"ratios are to raw ASGI in the same windows; memory: server RSS with {plan['idle_count']} idle "
-        "connections open, minus with none, per connection.",
-        "",
-        "Versions: " + ", ".join(f"{name} {version}" for name, version in versions().items()),
-    ]
-    return "\n".join(lines + notes) + "\n"
+        "ratios are to raw ASGI in the same windows"
+    )
+    versions_line = "Versions: " + ", ".join(f"{name} {version}" for name, version in versions().items())
+    return ["", how + (f"; {more}." if more else "."), "", versions_line]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.headline", description=__doc__.splitlines()[0])
+TableOf = Callable[[dict[str, Any], str], str]
+"""What turns a run's data and its command into the markdown of ``results.md``."""
+
+
+def main_of(
+    prog: str,
+    doc: str,
+    out: Path,
+    measure: Callable[[argparse.Namespace], dict[str, Any]],
+    table: TableOf,
+    argv: list[str] | None,
+    idle: bool = False,
+) -> None:
+    """A command like this one (``bench.PROG``, ``doc`` its docstring): parse the common options (``--idle`` too,
+    with ``idle``), measure, write ``results.json`` and ``results.md`` into ``--out`` (``out`` unless given), and
+    print the table."""
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{prog}", description=doc.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--window", type=float, default=0.25)
     parser.add_argument("--warmup", type=float, default=0.1)
-    parser.add_argument("--idle", type=int, default=2000, help="idle connections for the memory figure")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/headline"))
+    if idle:
+        parser.add_argument("--idle", type=int, default=2000, help="idle connections for the memory figure")
+    parser.add_argument("--out", type=Path, default=out)
     args = parser.parse_args(argv)
     if len(os.sched_getaffinity(0)) < 2:
         raise SystemExit("the benchmark needs two CPUs: one for the servers, one for the load generator")
-    command = "python -m bench.headline" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:]))
-    data = measure(args.rounds, args.window, args.warmup, args.idle, log=lambda line: print(line, flush=True))
+    command = f"python -m bench.{prog}" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:]))
+    data = measure(args)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"command": command, **data}, indent=1) + "\n")
     text = table(data, command)
     (args.out / "results.md").write_text(text)
     print(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    def measured(args: argparse.Namespace) -> dict[str, Any]:
+        return measure(args.rounds, args.window, args.warmup, args.idle, log=lambda line: print(line, flush=True))
+
+    main_of("headline", __doc__ or "", Path("bench/results/headline"), measured, table, argv, idle=True)
 
 
 if __name__ == "__main__":

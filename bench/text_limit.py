@@ -21,11 +21,7 @@ the first of them and ``pyfly-ws native``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shlex
-import statistics
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -33,8 +29,7 @@ from typing import Any
 from pyfly_ws_conformance.servers import Served
 
 from . import run
-from .headline import picows_process
-from .report import versions
+from .headline import footer, main_of, median, picows_process, ratio
 
 ROWS = ("raw ASGI", "pyfly-ws native", "picows str, in a task", "picows str, in the callback", "raw picows")
 BASE = "raw ASGI"
@@ -81,45 +76,22 @@ def measure(rounds: int, window: float, warmup: float, log: Any = print) -> dict
 def table(data: dict[str, Any], command: str) -> str:
     """Round trips per second per row and figure, each with the median per-window ratio to raw ASGI."""
     samples = data["samples"]
-    base = samples[BASE]
     figures = [f"echo {clients}c {size}B" for clients, size in ECHO]
     lines = ["| | " + " | ".join(figures) + " |", "|" + " --- |" * (len(figures) + 1)]
     for row in ROWS:
         cells = [row]
         for figure in figures:
-            rate = statistics.median(sample["rate"] for sample in samples[row][figure])
-            pairs = zip(samples[row][figure], base[figure], strict=True)
-            ratio = statistics.median(mine["rate"] / theirs["rate"] for mine, theirs in pairs)
-            cells.append(f"{rate:,.0f} ({ratio:.2f}x)")
+            rate = median(samples[row][figure], "rate")
+            cells.append(f"{rate:,.0f} ({ratio(samples[row], samples[BASE], figure):.2f}x)")
         lines.append("| " + " | ".join(cells) + " |")
-    plan = data["plan"]
-    notes = [
-        "",
-        f"Command: `{command}`. One run, every row started at once on CPU 0, the load on CPU 1; "
-        f"{plan['rounds']} interleaved windows of {plan['window']} s per figure, medians; "
-        "ratios are to raw ASGI in the same windows.",
-        "",
-        "Versions: " + ", ".join(f"{name} {version}" for name, version in versions().items()),
-    ]
-    return "\n".join(lines + notes) + "\n"
+    return "\n".join(lines + footer(command, data["plan"])) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.text_limit", description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=12)
-    parser.add_argument("--window", type=float, default=0.25)
-    parser.add_argument("--warmup", type=float, default=0.1)
-    parser.add_argument("--out", type=Path, default=Path("bench/results/text_limit"))
-    args = parser.parse_args(argv)
-    if len(os.sched_getaffinity(0)) < 2:
-        raise SystemExit("the benchmark needs two CPUs: one for the servers, one for the load generator")
-    command = "python -m bench.text_limit" + "".join(f" {shlex.quote(a)}" for a in (argv or sys.argv[1:]))
-    data = measure(args.rounds, args.window, args.warmup, log=lambda line: print(line, flush=True))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps({"command": command, **data}, indent=1) + "\n")
-    text = table(data, command)
-    (args.out / "results.md").write_text(text)
-    print(text)
+    def measured(args: argparse.Namespace) -> dict[str, Any]:
+        return measure(args.rounds, args.window, args.warmup, log=lambda line: print(line, flush=True))
+
+    main_of("text_limit", __doc__ or "", Path("bench/results/text_limit"), measured, table, argv)
 
 
 if __name__ == "__main__":
