@@ -75,6 +75,7 @@ class SessionRegistry:
         "_identities",
         "_draining",
         "_closed_paths",
+        "_refusing",
     )
 
     def __init__(
@@ -113,6 +114,7 @@ class SessionRegistry:
         self._live: dict[str, set[Supervisor]] = {}
         self._draining = False
         self._closed_paths: set[str] = set()
+        self._refusing = False  # draining, or some endpoint closed: run_session asks refuses() only then
 
     def __len__(self) -> int:
         return sum(len(group) for group in self._live.values())
@@ -181,6 +183,7 @@ class SessionRegistry:
         """Accept handshakes again after a drain (of the application or of single endpoints)."""
         self._draining = False
         self._closed_paths.clear()
+        self._refusing = False
 
     async def drain(
         self,
@@ -200,6 +203,7 @@ class SessionRegistry:
             self._draining = True
         else:
             self._closed_paths.add(path)
+        self._refusing = True
         deadline = time.monotonic() + (self.drain_timeout if timeout is None else timeout)
         groups = self._live.values() if path is None else [self._live.get(path, set())]
         live = [supervisor for group in groups for supervisor in group]

@@ -65,7 +65,7 @@ async def run_session(endpoint: Served, connection: Connection, path_params: Map
     registry = endpoint.registry
     tracer = registry.tracer  # the one question tracing asks of a session when it is off
     trace = None if tracer is None else tracer.session(endpoint.path, connection.handshake.headers)
-    if registry.refuses(endpoint.path):
+    if registry._refusing and registry.refuses(endpoint.path):
         logger.info("%s: refused a handshake while draining", endpoint.qualname)
         await deny(connection, DRAINING_STATUS, "server shutting down")
         _refused(endpoint, trace, "drain")

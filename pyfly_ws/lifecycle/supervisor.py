@@ -48,6 +48,9 @@ _SILENT = LIMIT_RULES["first_message_timeout"].close_code
 _IDLE = LIMIT_RULES["idle_timeout"].close_code
 _STALLED = LIMIT_RULES["send_timeout"].close_code
 
+_INF = math.inf
+_asyncio_loop = asyncio._get_running_loop  # the running asyncio loop, or None (on trio)
+
 CLOSE_GRACE = 1.0
 """Seconds a server-initiated close may take, and the handler may then run on, before the handler is cancelled."""
 
@@ -63,6 +66,11 @@ class Live(Registry, Protocol):
     @property
     def tracer(self) -> Tracer | None:
         """Traces the handshakes (and messages) of the registry's sessions; ``None``: nothing is traced."""
+        ...
+
+    @property
+    def _refusing(self) -> bool:
+        """Whether any handshake may be refused by a drain (``refuses`` is asked only then)."""
         ...
 
     def _enter(self, path: str, supervisor: Supervisor) -> None:
@@ -281,7 +289,13 @@ class Supervisor:
 
     def accepted(self) -> None:
         """The handshake was accepted: the registry's timekeeper watches the time limits, if any apply."""
-        self.endpoint.registry.timekeeper.watch(self)
+        limit = self.shortest_limit
+        if limit != _INF:
+            timekeeper = self.endpoint.registry.timekeeper
+            # Timekeeper.watch's own test, asked first: with the timekeeper running on this asyncio loop at a
+            # pace this session's limit does not quicken, watching needs nothing (one call fewer per session).
+            if timekeeper._token is not _asyncio_loop() or limit / 4 < timekeeper._nap:
+                timekeeper.watch(self)
         if self.trace is not None:
             self.trace.accepted()
 

@@ -28,7 +28,7 @@ from typing import Any, Literal, NamedTuple, get_args
 
 from ..close_codes import CloseCode
 
-__all__ = ["DEFAULT_LIMITS", "LIMIT_RULES", "LimitRule", "Limits", "Overflow", "SessionStart", "session_start"]
+__all__ = ["DEFAULT_LIMITS", "LIMIT_RULES", "LimitRule", "Limits", "Overflow", "SessionStart"]
 
 Overflow = Literal["block", "drop_oldest", "close"]
 """What happens to a send when the session's outgoing queue is full."""
@@ -82,7 +82,7 @@ class SessionStart(NamedTuple):
 class Limits:
     """Resource limits of a session; fields not given inherit from the enclosing level."""
 
-    __slots__ = (*_DEFAULTS, "_given", "_shortest", "_start")
+    __slots__ = (*_DEFAULTS, "_given", "shortest_time_limit", "session_start")
 
     max_message_size: int | None
     """Largest message accepted from the client, in bytes (text counts its UTF-8 bytes): over it, close 1009.
@@ -118,9 +118,12 @@ class Limits:
 
     Applied by ``Outbox._make_room`` and ``Outbox.post``; see :data:`LIMIT_RULES`."""
 
+    shortest_time_limit: float
+    """The shortest of ``idle_timeout``, ``first_message_timeout`` and ``send_timeout``; ``inf`` if none is set."""
+    session_start: SessionStart
+    """What every session under these limits starts from (read once per connection, by the session)."""
+
     _given: frozenset[str]
-    _shortest: float
-    _start: SessionStart
 
     def __init__(
         self,
@@ -157,7 +160,7 @@ class Limits:
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_given", given)
         timed = (values["idle_timeout"], values["first_message_timeout"], values["send_timeout"])
-        object.__setattr__(self, "_shortest", min((t for t in timed if t is not None), default=math.inf))
+        object.__setattr__(self, "shortest_time_limit", min((t for t in timed if t is not None), default=math.inf))
         # What every session under these limits starts from, worked out once rather than per session:
         # whether a message's time is needed, the length above which a message is measured, the bucket.
         size = values["max_message_size"]
@@ -166,7 +169,7 @@ class Limits:
             sys.maxsize if size is None else size // 4,
             self.bucket_size if values["rate"] is not None else 0.0,
         )
-        object.__setattr__(self, "_start", start)
+        object.__setattr__(self, "session_start", start)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Limits are immutable; make a new one")
@@ -184,11 +187,6 @@ class Limits:
     def given(self) -> frozenset[str]:
         """The names of the fields set explicitly at this level or above."""
         return self._given
-
-    @property
-    def shortest_time_limit(self) -> float:
-        """The shortest of ``idle_timeout``, ``first_message_timeout`` and ``send_timeout``; ``inf`` if none is set."""
-        return self._shortest
 
     @property
     def bucket_size(self) -> float:
@@ -225,11 +223,6 @@ def _check(name: str, value: Any) -> None:
         raise TypeError(f"{name} must be {kind} or None, got {value!r}")
     if not value > 0 or (not integer and not math.isfinite(value)):
         raise ValueError(f"{name} must be positive, got {value!r}")
-
-
-def session_start(limits: Limits) -> SessionStart:
-    """What a session under ``limits`` starts from, worked out once per :class:`Limits` (read per connection)."""
-    return limits._start
 
 
 DEFAULT_LIMITS = Limits()

@@ -16,7 +16,7 @@ from ..datastructures import Headers, QueryParams
 from ..exceptions import InvalidPayloadError, WebSocketDisconnect, WebSocketStateError
 from ..mapping.auth import InvalidToken, Principal
 from ..mapping.guards import Reject
-from ..mapping.limits import DEFAULT_LIMITS, Limits, session_start
+from ..mapping.limits import DEFAULT_LIMITS, Limits
 from ..tasks import asyncio_task_getter
 from .connection import Connection, RawHeaders
 from .credentials import Credentials, verified
@@ -156,7 +156,7 @@ class WebSocketSession(Wire):
             way = learn_ways(connection)
         self._direct = connection if way[0] else None  # type: ignore[assignment]
         self._now = connection if way[1] else None  # type: ignore[assignment]
-        self._timed, self._big, self._tokens = session_start(limits)
+        self._timed, self._big, self._tokens = limits.session_start
         self._last_in = 0.0
         self._heard = False
         self._frame_due = False

@@ -412,7 +412,9 @@ class Wire:
 
     def iter_text(self) -> AsyncIterator[str]:
         """Yield text messages until the peer disconnects, then stop cleanly."""
-        return _Messages(self, str)
+        messages: _Messages[str] = _new(_Messages)  # _Messages(self, str), one frame fewer: once per connection
+        messages._wire, messages._kind = self, str
+        return messages
 
     def iter_bytes(self) -> AsyncIterator[bytes]:
         """Yield binary messages until the peer disconnects, then stop cleanly."""
@@ -586,6 +588,9 @@ class Wire:
         if self._peer_gone and operation == "receive":
             raise WebSocketDisconnect(code, self._close_reason)
         raise SessionClosedError(operation, code, self._close_reason)
+
+
+_new = object.__new__
 
 
 class _Messages(AsyncIterator[_M]):
