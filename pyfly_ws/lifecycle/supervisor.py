@@ -37,7 +37,7 @@ from ..session.wire import activity, begin_close, closed_by, finish_close, resen
 from ..tasks import asyncio_task_getter, spawn_system_task
 from .controller import LazyController
 from .outcomes import DRAINED, EXPIRED, NO_TOKEN
-from .timekeeper import Timekeeper
+from .timekeeper import _INF, Timekeeper, _asyncio_loop
 
 __all__ = ["CLOSE_GRACE", "Dispatching", "Live", "Served", "Supervisor"]
 
@@ -47,9 +47,6 @@ logger = logging.getLogger("pyfly_ws")
 _SILENT = LIMIT_RULES["first_message_timeout"].close_code
 _IDLE = LIMIT_RULES["idle_timeout"].close_code
 _STALLED = LIMIT_RULES["send_timeout"].close_code
-
-_INF = math.inf
-_asyncio_loop = asyncio._get_running_loop  # the running asyncio loop, or None (on trio)
 
 CLOSE_GRACE = 1.0
 """Seconds a server-initiated close may take, and the handler may then run on, before the handler is cancelled."""

@@ -65,7 +65,11 @@ class Timekeeper:
         return self._token is not None
 
     def watch(self, supervisor: Watched) -> None:
-        """``supervisor``'s session was accepted: make sure its time limits are looked at in time."""
+        """``supervisor``'s session was accepted: make sure its time limits are looked at in time.
+
+        :meth:`~pyfly_ws.lifecycle.supervisor.Supervisor.accepted` asks this method's own test first
+        (written out there, once per connection) and calls it only when there is something to do.
+        """
         limit = supervisor.shortest_limit
         if limit == _INF:
             return

@@ -49,7 +49,7 @@ from ..exceptions import (
     WebSocketStateError,
 )
 from ..mapping.limits import LIMIT_RULES, Limits
-from .connection import Connection, DirectEvents, WritesNow
+from .connection import Connection, DirectEvents, WritesNow, _new
 from .outbox import Outbox
 from .supervision import Supervision, log_limit, serving
 
@@ -588,9 +588,6 @@ class Wire:
         if self._peer_gone and operation == "receive":
             raise WebSocketDisconnect(code, self._close_reason)
         raise SessionClosedError(operation, code, self._close_reason)
-
-
-_new = object.__new__
 
 
 class _Messages(AsyncIterator[_M]):
